@@ -1,0 +1,467 @@
+//! The command line: clap definitions and the non-interactive commands. Each command is a thin
+//! layer over the layout, index and writer modules.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+use color_eyre::eyre::{eyre, Result, WrapErr};
+use serde::Serialize;
+
+use crate::index::{Filter, Index};
+use crate::item::{self, Card, Item};
+use crate::layout::{Backlog, Parsed};
+use crate::writer::{self, WriteError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tack",
+    version,
+    about = "A keyboard-driven kanban board for Markdown backlogs in git"
+)]
+pub struct Cli {
+    /// Run as if tack was started in DIR (like git -C).
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub dir: Option<PathBuf>,
+    /// Open the board on this directory or card file (the card is focused).
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List cards, in board order.
+    List {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// One JSON array of cards.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one card: its fields and body.
+    Show {
+        /// A display id (TASK-12), a kano uid, or a file path.
+        reference: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move a card to another status (column).
+    Move { reference: String, status: String },
+    /// Create a card, named and numbered as the layout does it.
+    New {
+        title: String,
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// The derived SQLite index.
+    #[command(subcommand)]
+    Index(IndexCommand),
+}
+
+#[derive(Debug, Args, Default)]
+pub struct FilterArgs {
+    #[arg(long)]
+    pub status: Option<String>,
+    #[arg(long)]
+    pub label: Option<String>,
+    #[arg(long)]
+    pub assignee: Option<String>,
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// Item type (kano: Task, Bug, Feature, UserStory, Epic).
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    /// kano product.
+    #[arg(long)]
+    pub product: Option<String>,
+}
+
+impl From<FilterArgs> for Filter {
+    fn from(a: FilterArgs) -> Filter {
+        Filter {
+            status: a.status,
+            label: a.label,
+            assignee: a.assignee,
+            priority: a.priority,
+            kind: a.kind,
+            product: a.product,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Delete the index and build it again from the files.
+    Rebuild,
+    /// Where the index is and what it holds.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare the index with a fresh parse of the files (exit 1 on any difference).
+    Check,
+    /// Files that could not be read as cards.
+    Problems {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// An error the user can fix by changing the command: exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// `index check` found differences: exit code 1, differences already printed.
+#[derive(Debug, thiserror::Error)]
+#[error("the index differs from the files ({0} differences)")]
+pub struct CheckFailed(pub usize);
+
+/// The backlog and its up-to-date index, as every command starts.
+pub struct Session {
+    pub backlog: Backlog,
+    pub index: Index,
+}
+
+impl Session {
+    /// Find the backlog from `dir`, open its index, and bring it up to date with the files.
+    pub fn open(dir: &Path) -> Result<Session> {
+        let mut session = Self::open_stale(dir)?;
+        let bar = progress_bar("indexing");
+        session
+            .index
+            .reconcile(&session.backlog, &|done, total| bar.update(done, total))?;
+        bar.finish();
+        Ok(session)
+    }
+
+    /// Open without reconciling (for `index check`, which must see the index as it is).
+    pub fn open_stale(dir: &Path) -> Result<Session> {
+        let backlog = Backlog::discover(dir)?;
+        writer::clean_stale_temps(&backlog);
+        let index = Index::open(&backlog)?;
+        for notice in &index.notices {
+            eprintln!("tack: {notice}");
+        }
+        Ok(Session { backlog, index })
+    }
+
+    /// The one card `reference` names; exit 2 when none or several match.
+    pub fn card(&self, reference: &str) -> Result<Card> {
+        let mut found = self.index.resolve(&self.backlog, reference)?;
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(UsageError(format!(
+                "no card matches `{reference}` (use a display id, a kano uid or a file path)"
+            ))
+            .into()),
+            _ => {
+                let list: Vec<String> = found
+                    .iter()
+                    .map(|c| format!("  {} {}  ({})", c.id, c.title, c.path))
+                    .collect();
+                Err(UsageError(format!(
+                    "`{reference}` matches {} cards; name one by uid or path:\n{}",
+                    found.len(),
+                    list.join("\n")
+                ))
+                .into())
+            }
+        }
+    }
+
+    /// The status as the backlog spells it; exit 2 naming the valid ones otherwise.
+    pub fn status(&self, wanted: &str) -> Result<String> {
+        let used = self.index.statuses()?;
+        self.backlog.canonical_status(wanted, &used).ok_or_else(|| {
+            let valid = self.backlog.columns(used.iter().map(String::as_str));
+            UsageError(format!(
+                "unknown status `{wanted}`; valid statuses: {}",
+                valid.join(", ")
+            ))
+            .into()
+        })
+    }
+
+    /// Move a card and return (old status, item as written).
+    pub fn move_card(&mut self, card: &Card, status: &str) -> Result<Item> {
+        let (item, hash) = self
+            .index
+            .item_at(&card.path)?
+            .ok_or_else(|| eyre!("{} is no longer in the index", card.path))?;
+        let edit = self
+            .backlog
+            .move_edit(&item, status, chrono::Local::now().naive_local());
+        Ok(writer::edit(
+            &self.backlog,
+            &mut self.index,
+            &card.path,
+            &hash,
+            &edit,
+        )?)
+    }
+}
+
+/// Run a parsed command line. The board is started by `main` when there is no subcommand.
+pub fn run(dir: &Path, command: Command) -> Result<()> {
+    match command {
+        Command::List { filter, json } => list(dir, filter.into(), json),
+        Command::Show { reference, json } => show(dir, &reference, json),
+        Command::Move { reference, status } => move_card(dir, &reference, &status),
+        Command::New { title, status } => new_card(dir, &title, status.as_deref()),
+        Command::Index(cmd) => index(dir, cmd),
+    }
+}
+
+fn list(dir: &Path, filter: Filter, json: bool) -> Result<()> {
+    let session = Session::open(dir)?;
+    let cards = session.index.cards(&session.backlog, &filter)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if json {
+        serde_json::to_writer(&mut out, &cards)?;
+        writeln!(out)?;
+    } else {
+        for c in &cards {
+            writeln!(
+                out,
+                "{:<16} {:<12} {:<8} {}{}",
+                c.id,
+                c.status,
+                c.priority.as_deref().unwrap_or("-"),
+                c.title,
+                if c.labels.is_empty() {
+                    String::new()
+                } else {
+                    format!("  [{}]", c.labels.join(", "))
+                }
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// `show --json`: the item plus its Markdown body.
+#[derive(Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    item: &'a Item,
+    body: String,
+}
+
+fn show(dir: &Path, reference: &str, json: bool) -> Result<()> {
+    let session = Session::open(dir)?;
+    let card = session.card(reference)?;
+    let (item, _) = session
+        .index
+        .item_at(&card.path)?
+        .ok_or_else(|| eyre!("{} vanished", card.path))?;
+    let abs = session.backlog.abs(&card.path);
+    let bytes = std::fs::read(&abs).wrap_err_with(|| format!("cannot read {}", abs.display()))?;
+    let text = item::decode(&bytes).map_err(|(_, m)| eyre!("{}: {m}", card.path))?;
+    let body = item::split(text)
+        .map(|s| s.body.to_string())
+        .unwrap_or_default();
+    if json {
+        println!("{}", serde_json::to_string(&Shown { item: &item, body })?);
+        return Ok(());
+    }
+    println!("{}  {}", item.card.id, item.card.title);
+    println!("path: {}", item.card.path);
+    for (key, value) in &item.fields {
+        if key == "title" || key == "id" {
+            continue;
+        }
+        let shown = match value {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        println!("{key}: {shown}");
+    }
+    println!("\n{}", body.trim());
+    Ok(())
+}
+
+fn move_card(dir: &Path, reference: &str, status: &str) -> Result<()> {
+    let mut session = Session::open(dir)?;
+    let card = session.card(reference)?;
+    let status = session.status(status)?;
+    if card.status == status {
+        println!("{} is already in {status}", card.id);
+        return Ok(());
+    }
+    let item = session.move_card(&card, &status)?;
+    println!(
+        "moved {} {} → {}",
+        item.card.id, card.status, item.card.status
+    );
+    Ok(())
+}
+
+fn new_card(dir: &Path, title: &str, status: Option<&str>) -> Result<()> {
+    let mut session = Session::open(dir)?;
+    let status = match status {
+        Some(s) => session.status(s)?,
+        None => session
+            .backlog
+            .statuses
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "To Do".into()),
+    };
+    let ids = session.index.ids()?;
+    let file = session.backlog.new_item(title, &status, &ids)?;
+    let item = writer::create(&session.backlog, &mut session.index, &file)?;
+    println!("created {} {}", item.card.id, item.card.path);
+    Ok(())
+}
+
+fn index(dir: &Path, cmd: IndexCommand) -> Result<()> {
+    match cmd {
+        IndexCommand::Rebuild => {
+            let session = Session::open_stale(dir)?;
+            let started = std::time::Instant::now();
+            let bar = progress_bar("rebuilding");
+            let (index, stats) = session
+                .index
+                .rebuild(&session.backlog, &|d, t| bar.update(d, t))?;
+            bar.finish();
+            let status = index.status(&session.backlog)?;
+            println!(
+                "indexed {} cards and {} problems from {} files in {} ms ({})",
+                status.items,
+                status.invalid,
+                stats.scanned,
+                started.elapsed().as_millis(),
+                status.path
+            );
+        }
+        IndexCommand::Status { json } => {
+            let session = Session::open(dir)?;
+            let status = session.index.status(&session.backlog)?;
+            if json {
+                println!("{}", serde_json::to_string(&status)?);
+            } else {
+                println!("backlog: {} ({})", status.root, status.layout);
+                println!(
+                    "index:   {} (schema version {})",
+                    status.path, status.schema_version
+                );
+                println!("cards:   {}", status.items);
+                println!("problems: {}", status.invalid);
+            }
+        }
+        IndexCommand::Check => {
+            let session = Session::open_stale(dir)?;
+            let differences = check(&session)?;
+            for d in &differences {
+                println!("{d}");
+            }
+            if !differences.is_empty() {
+                return Err(CheckFailed(differences.len()).into());
+            }
+            println!("index matches the files");
+        }
+        IndexCommand::Problems { json } => {
+            let session = Session::open(dir)?;
+            let problems = session.index.problems()?;
+            if json {
+                println!("{}", serde_json::to_string(&problems)?);
+            } else {
+                for p in &problems {
+                    match p.line {
+                        Some(line) => println!("{}:{}: {}", p.path, line, p.message),
+                        None => println!("{}: {}", p.path, p.message),
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Differences between the index and a fresh parse of every file, one line each.
+pub fn check(session: &Session) -> Result<Vec<String>> {
+    use rayon::prelude::*;
+    let files = session.backlog.list_files();
+    let backlog = &session.backlog;
+    let fresh: Vec<_> = files
+        .par_iter()
+        .filter_map(|f| backlog.read(&f.path))
+        .collect();
+    let indexed = session.index.snapshot()?;
+    let mut by_path: std::collections::HashMap<&str, _> = indexed
+        .iter()
+        .map(|(p, h, e)| (p.as_str(), (h, e)))
+        .collect();
+    let mut out = Vec::new();
+    for file in &fresh {
+        let path = file.stat.path.as_str();
+        match by_path.remove(path) {
+            None => out.push(format!("missing from the index: {path}")),
+            Some((hash, entry)) => {
+                let same = match (&file.parsed, entry) {
+                    (Parsed::Item(a), Ok(b)) => **a == *b,
+                    (Parsed::Problem(a), Err(b)) => a == b,
+                    _ => false,
+                };
+                if *hash != file.hash || !same {
+                    out.push(format!("stale in the index: {path}"));
+                }
+            }
+        }
+    }
+    let mut gone: Vec<&str> = by_path.into_keys().collect();
+    gone.sort();
+    out.extend(
+        gone.into_iter()
+            .map(|p| format!("in the index but not on disk: {p}")),
+    );
+    Ok(out)
+}
+
+/// A progress bar on stderr when it is a terminal and the work is large; silent otherwise.
+struct Progress(Option<indicatif::ProgressBar>);
+
+fn progress_bar(what: &'static str) -> Progress {
+    if !std::io::stderr().is_terminal() {
+        return Progress(None);
+    }
+    let bar = indicatif::ProgressBar::hidden();
+    bar.set_message(what);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} files") {
+        bar.set_style(style);
+    }
+    Progress(Some(bar))
+}
+
+impl Progress {
+    fn update(&self, done: u64, total: u64) {
+        if let Some(bar) = &self.0 {
+            if total >= 2000 && bar.is_hidden() {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Exit code for an error reaching `main`: 2 for usage errors, 3 for refused writes, 1 otherwise.
+pub fn exit_code(err: &color_eyre::Report) -> i32 {
+    if err.downcast_ref::<UsageError>().is_some() {
+        2
+    } else if err.downcast_ref::<WriteError>().is_some() {
+        3
+    } else {
+        1
+    }
+}

@@ -1,0 +1,367 @@
+//! Minimal-diff edits of a card's text: change the frontmatter lines that must change and
+//! nothing else.
+//!
+//! Edits go through yaml-edit's lossless syntax tree, so key order, comments, quoting of the
+//! other keys, CRLF and the body survive byte for byte. Because a lossless editor can still
+//! surprise (it normalises the edited value's quotes, writes block lists), every edit is checked
+//! afterwards: the old and new frontmatter are parsed and every key the edit did not name must
+//! be equal, and the named keys must hold what was asked. An edit that fails the check is refused.
+
+use std::str::FromStr;
+
+use color_eyre::eyre::{bail, eyre, Result};
+use serde_json::Value;
+use yaml_edit::{Document, ScalarStyle, ScalarValue};
+
+use crate::item::{self, Fields};
+
+/// A new value for one frontmatter key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue {
+    /// A string; keeps the quote style the old value had (plain stays plain when it can).
+    Text(String),
+    /// A number written bare (e.g. Backlog.md `ordinal`).
+    Number(f64),
+    /// A list of strings (labels, assignees).
+    List(Vec<String>),
+}
+
+impl FieldValue {
+    fn as_json(&self) -> Value {
+        match self {
+            FieldValue::Text(s) => Value::String(s.clone()),
+            FieldValue::Number(n) => {
+                serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number)
+            }
+            FieldValue::List(items) => {
+                Value::Array(items.iter().cloned().map(Value::String).collect())
+            }
+        }
+    }
+}
+
+/// Set `key` to `value`; when the key is missing it is inserted after `insert_after` (or at
+/// the end), where the layout's own tool would put it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub key: String,
+    pub value: FieldValue,
+    pub insert_after: Option<&'static str>,
+}
+
+impl Change {
+    pub fn text(key: &str, value: impl Into<String>) -> Change {
+        Change {
+            key: key.into(),
+            value: FieldValue::Text(value.into()),
+            insert_after: None,
+        }
+    }
+
+    pub fn after(mut self, key: &'static str) -> Change {
+        self.insert_after = Some(key);
+        self
+    }
+}
+
+/// Everything one user action changes in a file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Edit {
+    pub changes: Vec<Change>,
+    /// A line appended to the `# Worklog` section (kano's own tool logs state changes there).
+    pub worklog: Option<String>,
+}
+
+impl Edit {
+    pub fn set(change: Change) -> Edit {
+        Edit {
+            changes: vec![change],
+            worklog: None,
+        }
+    }
+
+    pub fn and(mut self, change: Change) -> Edit {
+        self.changes.push(change);
+        self
+    }
+}
+
+/// Apply `edit` to a whole file's text and return the new text.
+pub fn apply(text: &str, edit: &Edit) -> Result<String> {
+    let split = item::split(text).map_err(|e| eyre!("line {}: {}", e.line, e.message))?;
+    let old_fields = item::parse_yaml(&split).map_err(|e| eyre!("{}", e.message))?;
+    let yaml = if edit.changes.is_empty() {
+        split.yaml.to_string()
+    } else {
+        edit_yaml(split.yaml, &edit.changes, split.crlf())?
+    };
+    let new_fields = parse_fields(&yaml)?;
+    verify(&old_fields, &new_fields, &edit.changes)?;
+    let body = match &edit.worklog {
+        Some(line) => append_worklog(split.body, line, split.crlf()),
+        None => split.body.to_string(),
+    };
+    Ok(format!(
+        "{}{}{}{}{}",
+        split.bom, split.open, yaml, split.close, body
+    ))
+}
+
+fn parse_fields(yaml: &str) -> Result<Fields> {
+    let text = format!("---\n{yaml}---\n");
+    let split = item::split(&text).map_err(|e| eyre!("{}", e.message))?;
+    item::parse_yaml(&split).map_err(|e| eyre!("the edit produced invalid YAML: {}", e.message))
+}
+
+fn edit_yaml(yaml: &str, changes: &[Change], crlf: bool) -> Result<String> {
+    let doc = if yaml.trim().is_empty() {
+        Document::new()
+    } else {
+        Document::from_str(yaml).map_err(|e| eyre!("cannot edit this frontmatter: {e}"))?
+    };
+    for change in changes {
+        set_key(&doc, change)?;
+    }
+    let mut out = doc.to_string();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(if crlf { to_crlf(&out) } else { out })
+}
+
+fn set_key(doc: &Document, change: &Change) -> Result<()> {
+    let key = change.key.as_str();
+    // A new key takes the quoting of the key it is inserted after (Backlog.md quotes dates).
+    let style_of = |k: &str| {
+        doc.get(k)
+            .and_then(|node| node.as_scalar().map(|s| quote_style(&s.value())))
+    };
+    let old_style = style_of(key).or_else(|| change.insert_after.and_then(style_of));
+    let done = match &change.value {
+        FieldValue::Text(text) => {
+            let scalar = styled_scalar(text, old_style);
+            insert_or_set(doc, key, scalar, change.insert_after)
+        }
+        FieldValue::Number(n) => insert_or_set(
+            doc,
+            key,
+            ScalarValue::plain(format_number(*n)),
+            change.insert_after,
+        ),
+        FieldValue::List(items) => {
+            let items: Vec<yaml_edit::YamlValue> = items
+                .iter()
+                .map(|s| yaml_edit::YamlValue::from(s.as_str()))
+                .collect();
+            insert_or_set(doc, key, items, change.insert_after)
+        }
+    };
+    if !done {
+        bail!("cannot set `{key}`: the frontmatter is not a mapping");
+    }
+    Ok(())
+}
+
+fn insert_or_set(
+    doc: &Document,
+    key: &str,
+    value: impl yaml_edit::AsYaml,
+    after: Option<&str>,
+) -> bool {
+    match after {
+        Some(after) if !doc.contains_key(key) && doc.contains_key(after) => {
+            doc.insert_after(after, key, value)
+        }
+        _ => doc.set(key, value),
+    }
+}
+
+fn quote_style(raw: &str) -> ScalarStyle {
+    match raw.trim_start().chars().next() {
+        Some('\'') => ScalarStyle::SingleQuoted,
+        Some('"') => ScalarStyle::DoubleQuoted,
+        _ => ScalarStyle::Plain,
+    }
+}
+
+/// A scalar in the style the old value had, unless that style cannot hold the new text.
+fn styled_scalar(text: &str, old: Option<ScalarStyle>) -> ScalarValue {
+    match old {
+        Some(ScalarStyle::SingleQuoted) if !text.contains('\n') => ScalarValue::single_quoted(text),
+        Some(ScalarStyle::DoubleQuoted) => ScalarValue::double_quoted(text),
+        Some(ScalarStyle::Plain) | None if plain_is_safe(text) => ScalarValue::plain(text),
+        // A plain value whose new text would read as something else (a number, `null`, a
+        // comment…) gets the quotes yaml-edit picks for it.
+        _ => ScalarValue::string(text),
+    }
+}
+
+/// Whether `text` written bare reads back as the same string (dates stay bare, as kano writes them).
+fn plain_is_safe(text: &str) -> bool {
+    let probe = format!("---\nk: {text}\n---\n");
+    let Ok(split) = item::split(&probe) else {
+        return false;
+    };
+    matches!(item::parse_yaml(&split), Ok(map) if map.get("k") == Some(&Value::String(text.to_string())))
+        && !text.starts_with([
+            '@', '`', '!', '&', '*', '|', '>', '%', '[', '{', '\'', '"', '#', ' ', '-', '?', ':',
+            ',',
+        ])
+        && !text.ends_with(' ')
+}
+
+fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+/// Turn lone `\n` into `\r\n`, for lines the editor inserted into a CRLF file.
+fn to_crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut prev = '\0';
+    for c in text.chars() {
+        if c == '\n' && prev != '\r' {
+            out.push('\r');
+        }
+        out.push(c);
+        prev = c;
+    }
+    out
+}
+
+/// Refuse an edit that changed any key it did not name, or did not give a named key its value.
+fn verify(old: &Fields, new: &Fields, changes: &[Change]) -> Result<()> {
+    for (key, value) in old {
+        if changes.iter().any(|c| &c.key == key) {
+            continue;
+        }
+        if new.get(key) != Some(value) {
+            bail!("refusing the edit: it would also change `{key}`");
+        }
+    }
+    for key in new.keys() {
+        if !old.contains_key(key) && !changes.iter().any(|c| &c.key == key) {
+            bail!("refusing the edit: it would add `{key}`");
+        }
+    }
+    for change in changes {
+        let got = new.get(&change.key);
+        let want = change.value.as_json();
+        let same = match (got, &want) {
+            (Some(Value::Number(a)), Value::Number(b)) => a.as_f64() == b.as_f64(),
+            (Some(got), want) => got == want,
+            (None, _) => false,
+        };
+        if !same {
+            bail!(
+                "refusing the edit: `{}` would read back as {:?}, not {:?}",
+                change.key,
+                got,
+                want
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Append one line at the end of the `# Worklog` section, as kano's own tool does; add the
+/// section at the end of the file if there is none.
+pub fn append_worklog(body: &str, line: &str, crlf: bool) -> String {
+    let eol = if crlf { "\r\n" } else { "\n" };
+    let mut offset = 0;
+    let mut section: Option<(usize, usize)> = None; // (start of section content, end of last non-blank line)
+    for raw in body.split_inclusive('\n') {
+        let trimmed = raw.trim_end();
+        let next = offset + raw.len();
+        match &mut section {
+            None if trimmed == "# Worklog" => section = Some((next, next)),
+            Some(_) if trimmed.starts_with("# ") => break,
+            Some((_, last)) if !trimmed.is_empty() => *last = next,
+            _ => {}
+        }
+        offset = next;
+    }
+    match section {
+        Some((start, last)) => {
+            let at = last.max(start);
+            let (head, tail) = body.split_at(at);
+            let gap = if head.ends_with('\n') { "" } else { eol };
+            let blank = if at == start { eol } else { "" };
+            format!("{head}{gap}{blank}{line}{eol}{tail}")
+        }
+        None => {
+            let gap = if body.is_empty() || body.ends_with('\n') {
+                ""
+            } else {
+                eol
+            };
+            format!("{body}{gap}{eol}# Worklog{eol}{eol}{line}{eol}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moving_changes_one_line_and_keeps_quotes() {
+        let text = "---\nid: A\nstatus: 'To Do' # comment\nlabels: [a, b]\n---\nbody\n";
+        let out = apply(text, &Edit::set(Change::text("status", "Done"))).expect("edit");
+        assert_eq!(
+            out,
+            "---\nid: A\nstatus: 'Done' # comment\nlabels: [a, b]\n---\nbody\n"
+        );
+    }
+
+    #[test]
+    fn plain_date_stays_plain() {
+        let text = "---\nupdated: 2026-01-01\nstate: Proposed\n---\n";
+        let out = apply(text, &Edit::set(Change::text("updated", "2026-11-24"))).expect("edit");
+        assert_eq!(out, "---\nupdated: 2026-11-24\nstate: Proposed\n---\n");
+    }
+
+    #[test]
+    fn missing_key_is_inserted_after_its_neighbour() {
+        let text = "---\nid: A\ncreated_date: '2026-01-01'\nlabels: []\n---\n";
+        let edit =
+            Edit::set(Change::text("updated_date", "2026-11-24 10:00").after("created_date"));
+        let out = apply(text, &edit).expect("edit");
+        assert!(
+            out.starts_with(
+                "---\nid: A\ncreated_date: '2026-01-01'\nupdated_date: '2026-11-24 10:00'\n"
+            ),
+            "{out}"
+        );
+        assert!(out.ends_with("labels: []\n---\n"), "{out}");
+    }
+
+    #[test]
+    fn worklog_line_goes_at_the_end_of_its_section() {
+        let body = "\n# Worklog\n\n2026-01-01 [agent=x] one\n\n# After\ntext\n";
+        let out = append_worklog(body, "NEW", false);
+        assert_eq!(
+            out,
+            "\n# Worklog\n\n2026-01-01 [agent=x] one\nNEW\n\n# After\ntext\n"
+        );
+    }
+
+    #[test]
+    fn worklog_section_is_created_when_missing() {
+        assert_eq!(
+            append_worklog("text\n", "NEW", false),
+            "text\n\n# Worklog\n\nNEW\n"
+        );
+    }
+
+    #[test]
+    fn crlf_survives_an_insert() {
+        let text = "---\r\nid: A\r\ncreated_date: x\r\n---\r\nbody\r\n";
+        let edit = Edit::set(Change::text("updated_date", "y").after("created_date"));
+        let out = apply(text, &edit).expect("edit");
+        assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+    }
+}

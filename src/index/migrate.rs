@@ -1,0 +1,77 @@
+//! A small migration runner over the versioned SQL files in `migrations/sqlite/`.
+//!
+//! The schema version is SQLite's `PRAGMA user_version`. Each migration has an up and a down
+//! script; both run inside one transaction with the version bump, so a crash mid-migration
+//! leaves the previous version intact.
+
+use color_eyre::eyre::{bail, Result, WrapErr};
+use rusqlite::Connection;
+
+/// One schema step: version N is reached by running `up` on version N-1.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub up: &'static str,
+    pub down: &'static str,
+}
+
+/// Every SQLite migration, in order. Add new ones at the end; never edit a released one.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    up: include_str!("../../migrations/sqlite/0001_initial.up.sql"),
+    down: include_str!("../../migrations/sqlite/0001_initial.down.sql"),
+}];
+
+/// The version this build of tack writes and reads.
+pub fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+pub fn version(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+}
+
+/// Bring the schema to `target`, up or down.
+pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
+    let current = version(conn)?;
+    if target > latest() || target < 0 {
+        bail!(
+            "no schema version {target} (this tack knows 0 to {})",
+            latest()
+        );
+    }
+    if current > latest() {
+        bail!(
+            "index schema version {current} is newer than this tack ({})",
+            latest()
+        );
+    }
+    if target >= current {
+        for m in MIGRATIONS
+            .iter()
+            .filter(|m| m.version > current && m.version <= target)
+        {
+            run(conn, m.up, m.version)
+                .wrap_err_with(|| format!("migration {} ({}) up", m.version, m.name))?;
+        }
+    } else {
+        for m in MIGRATIONS
+            .iter()
+            .rev()
+            .filter(|m| m.version <= current && m.version > target)
+        {
+            run(conn, m.down, m.version - 1)
+                .wrap_err_with(|| format!("migration {} ({}) down", m.version, m.name))?;
+        }
+    }
+    Ok(())
+}
+
+fn run(conn: &mut Connection, sql: &str, new_version: i64) -> Result<()> {
+    let tx = conn.transaction()?;
+    tx.execute_batch(sql)?;
+    tx.pragma_update(None, "user_version", new_version)?;
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,395 @@
+//! Read queries over the index: filtered card lists, one item by reference, problems, status.
+
+use std::cmp::Ordering;
+use std::path::Path;
+
+use color_eyre::eyre::Result;
+use rusqlite::{params_from_iter, Row};
+use serde::Serialize;
+
+use super::{json_list, Context, Index};
+use crate::item::{Card, Fields, Item, Problem};
+use crate::layout::Backlog;
+
+/// Card filters; every set field must match. Matching is exact but case-insensitive, and an
+/// assignee matches with or without its leading `@`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub status: Option<String>,
+    pub label: Option<String>,
+    pub assignee: Option<String>,
+    pub priority: Option<String>,
+    pub kind: Option<String>,
+    pub product: Option<String>,
+}
+
+const CARD_COLUMNS: &str =
+    "i.path, i.key, i.id, i.title, i.status, i.type, i.priority, i.assignee, i.parent, \
+     i.product, i.ordinal, i.created, i.updated, i.labels, i.assignees, i.blocked_by";
+
+fn card_from_row(r: &Row<'_>) -> rusqlite::Result<Card> {
+    Ok(Card {
+        path: r.get(0)?,
+        key: r.get(1)?,
+        id: r.get(2)?,
+        title: r.get(3)?,
+        status: r.get(4)?,
+        kind: r.get(5)?,
+        priority: r.get(6)?,
+        assignee: r.get(7)?,
+        parent: r.get(8)?,
+        product: r.get(9)?,
+        ordinal: r.get(10)?,
+        created: r.get(11)?,
+        updated: r.get(12)?,
+        labels: json_list(&r.get::<_, String>(13)?),
+        assignees: json_list(&r.get::<_, String>(14)?),
+        blocked_by: json_list(&r.get::<_, String>(15)?),
+    })
+}
+
+/// The SQL for a filtered card list, with its parameters; public so the tests can check the
+/// query plan of exactly what `tack list` runs.
+pub fn list_sql(filter: &Filter) -> (String, Vec<String>) {
+    let mut sql = format!("SELECT {CARD_COLUMNS} FROM items i");
+    let mut clauses = Vec::new();
+    let mut args = Vec::new();
+    if let Some(label) = &filter.label {
+        sql.push_str(" JOIN item_labels l ON l.path = i.path AND l.label = ?");
+        args.push(label.clone());
+    }
+    if let Some(name) = &filter.assignee {
+        sql.push_str(" JOIN item_assignees a ON a.path = i.path AND a.name = ?");
+        args.push(name.trim_start_matches('@').to_string());
+    }
+    for (column, value) in [
+        ("i.status", &filter.status),
+        ("i.priority", &filter.priority),
+        ("i.type", &filter.kind),
+        ("i.product", &filter.product),
+    ] {
+        if let Some(value) = value {
+            clauses.push(format!("{column} = ?"));
+            args.push(value.clone());
+        }
+    }
+    if !clauses.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&clauses.join(" AND "));
+    }
+    (sql, args)
+}
+
+impl Index {
+    /// Cards matching `filter`, in board order (column, ordinal, natural id).
+    pub fn cards(&self, backlog: &Backlog, filter: &Filter) -> Result<Vec<Card>> {
+        let filter = self.resolve_filter_case(filter)?;
+        let (sql, args) = list_sql(&filter);
+        let mut stmt = self.conn.prepare_cached(&sql).ctx("listing cards")?;
+        let cards = stmt
+            .query_map(params_from_iter(args.iter()), card_from_row)
+            .ctx("listing cards")?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("listing cards")?;
+        let columns = backlog.columns(self.statuses()?.iter().map(String::as_str));
+        let mut keyed: Vec<(usize, Card)> = cards
+            .into_iter()
+            .map(|c| {
+                (
+                    columns
+                        .iter()
+                        .position(|s| *s == c.status)
+                        .unwrap_or(usize::MAX),
+                    c,
+                )
+            })
+            .collect();
+        keyed.sort_by(|(ca, a), (cb, b)| ca.cmp(cb).then_with(|| board_order(a, b)));
+        Ok(keyed.into_iter().map(|(_, c)| c).collect())
+    }
+
+    /// Filters are typed by people: find the spelling the index actually holds.
+    fn resolve_filter_case(&self, filter: &Filter) -> Result<Filter> {
+        let mut out = filter.clone();
+        let fix = |value: &mut Option<String>, sql: &str| -> Result<()> {
+            if let Some(v) = value {
+                let found: Option<String> = self
+                    .conn
+                    .prepare_cached(sql)
+                    .ctx("matching a filter")?
+                    .query_row([v.trim_start_matches('@')], |r| r.get(0))
+                    .ok();
+                if let Some(found) = found {
+                    *v = found;
+                }
+            }
+            Ok(())
+        };
+        fix(
+            &mut out.status,
+            "SELECT status FROM items WHERE status = ?1 COLLATE NOCASE LIMIT 1",
+        )?;
+        fix(
+            &mut out.label,
+            "SELECT label FROM item_labels WHERE label = ?1 COLLATE NOCASE LIMIT 1",
+        )?;
+        fix(
+            &mut out.assignee,
+            "SELECT name FROM item_assignees WHERE name = ?1 COLLATE NOCASE LIMIT 1",
+        )?;
+        fix(
+            &mut out.priority,
+            "SELECT priority FROM items WHERE priority = ?1 COLLATE NOCASE LIMIT 1",
+        )?;
+        fix(
+            &mut out.kind,
+            "SELECT type FROM items WHERE type = ?1 COLLATE NOCASE LIMIT 1",
+        )?;
+        Ok(out)
+    }
+
+    /// Every status used by some card.
+    pub fn statuses(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT status FROM items")
+            .ctx("listing statuses")?;
+        let rows = stmt.query_map([], |r| r.get(0)).ctx("listing statuses")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("listing statuses")
+    }
+
+    /// Every display id (to number new cards).
+    pub fn ids(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM items")
+            .ctx("listing ids")?;
+        let rows = stmt.query_map([], |r| r.get(0)).ctx("listing ids")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("listing ids")
+    }
+
+    /// One item with its whole frontmatter, and the content hash an edit must be based on.
+    pub fn item_at(&self, path: &str) -> Result<Option<(Item, String)>> {
+        let sql = format!("SELECT {CARD_COLUMNS}, i.fields, f.hash FROM items i JOIN files f ON f.path = i.path WHERE i.path = ?1");
+        let mut stmt = self.conn.prepare_cached(&sql).ctx("reading an item")?;
+        let mut rows = stmt.query([path]).ctx("reading an item")?;
+        let Some(row) = rows.next().ctx("reading an item")? else {
+            return Ok(None);
+        };
+        let card = card_from_row(row).ctx("reading an item")?;
+        let fields_text: String = row.get(16).ctx("reading an item")?;
+        let hash: String = row.get(17).ctx("reading an item")?;
+        let fields: Fields = serde_json::from_str(&fields_text).unwrap_or_default();
+        Ok(Some((Item { card, fields }, hash)))
+    }
+
+    /// Find what a user means by `reference`: a file path, a kano uid, or a display id
+    /// (case-insensitive). Several cards may share a display id.
+    pub fn resolve(&self, backlog: &Backlog, reference: &str) -> Result<Vec<Card>> {
+        if let Some(rel) = path_reference(backlog, reference) {
+            let (sql, _) = list_sql(&Filter::default());
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!("{sql} WHERE i.path = ?1"))
+                .ctx("resolving a path")?;
+            let rows = stmt
+                .query_map([rel], card_from_row)
+                .ctx("resolving a path")?;
+            return rows
+                .collect::<rusqlite::Result<_>>()
+                .ctx("resolving a path");
+        }
+        let (sql, _) = list_sql(&Filter::default());
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "{sql} WHERE i.key = ?1 OR i.id = ?1 COLLATE NOCASE ORDER BY i.path"
+            ))
+            .ctx("resolving a reference")?;
+        let rows = stmt
+            .query_map([reference], card_from_row)
+            .ctx("resolving a reference")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("resolving a reference")
+    }
+
+    pub fn problems(&self) -> Result<Vec<Problem>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT path, line, message FROM problems ORDER BY path")
+            .ctx("listing problems")?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Problem {
+                    path: r.get(0)?,
+                    line: r.get(1)?,
+                    message: r.get(2)?,
+                })
+            })
+            .ctx("listing problems")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("listing problems")
+    }
+
+    pub fn status(&self, backlog: &Backlog) -> Result<IndexStatus> {
+        let count = |sql: &str| -> Result<u64> {
+            self.conn
+                .query_row(sql, [], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .ctx("counting")
+        };
+        Ok(IndexStatus {
+            path: self.path.to_string_lossy().to_string(),
+            root: backlog.root.to_string_lossy().to_string(),
+            layout: backlog.kind.name().to_string(),
+            items: count("SELECT count(*) FROM items")?,
+            invalid: count("SELECT count(*) FROM problems")?,
+            schema_version: self.schema_version()?,
+            notices: self.notices.clone(),
+        })
+    }
+
+    /// Every file's stamp, item and problem, for `index check`.
+    pub fn snapshot(&self) -> Result<Vec<(String, String, Result<Item, Problem>)>> {
+        let mut out = Vec::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, hash, is_item FROM files ORDER BY path")
+            .ctx("reading files")?;
+        let files: Vec<(String, String, bool)> = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .ctx("reading files")?
+            .collect::<rusqlite::Result<_>>()
+            .ctx("reading files")?;
+        let problems = self.problems()?;
+        for (path, hash, is_item) in files {
+            let entry = if is_item {
+                match self.item_at(&path)? {
+                    Some((item, _)) => Ok(item),
+                    None => Err(Problem {
+                        path: path.clone(),
+                        line: None,
+                        message: "file row without an item row".into(),
+                    }),
+                }
+            } else {
+                match problems.iter().find(|p| p.path == path) {
+                    Some(p) => Err(p.clone()),
+                    None => Err(Problem {
+                        path: path.clone(),
+                        line: None,
+                        message: "file row without a problem row".into(),
+                    }),
+                }
+            };
+            out.push((path, hash, entry));
+        }
+        Ok(out)
+    }
+
+    /// The query plan SQLite picks for `sql`, one detail line per step.
+    pub fn explain(&self, sql: &str, args: &[String]) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .ctx("explaining")?;
+        let rows = stmt
+            .query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(3))
+            .ctx("explaining")?;
+        rows.collect::<rusqlite::Result<_>>().ctx("explaining")
+    }
+}
+
+/// `index status --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndexStatus {
+    pub path: String,
+    pub root: String,
+    pub layout: String,
+    pub items: u64,
+    pub invalid: u64,
+    pub schema_version: i64,
+    pub notices: Vec<String>,
+}
+
+/// A reference that names a file: it has a `/` or ends in `.md`. Returned root-relative.
+fn path_reference(backlog: &Backlog, reference: &str) -> Option<String> {
+    if !reference.contains('/') && !reference.ends_with(".md") {
+        return None;
+    }
+    let path = Path::new(reference);
+    let abs = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        let from_cwd = std::env::current_dir().ok()?.join(path);
+        if from_cwd.exists() {
+            from_cwd
+        } else {
+            backlog.root.join(path)
+        }
+    };
+    let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
+    backlog.rel(&abs)
+}
+
+/// Column order within a status: ordinal first (Backlog.md), then ids in natural order.
+pub fn board_order(a: &Card, b: &Card) -> Ordering {
+    match (a.ordinal, b.ordinal) {
+        (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+    .then_with(|| natural_cmp(&a.id, &b.id))
+    .then_with(|| a.path.cmp(&b.path))
+}
+
+/// Compare so that `TASK-2` sorts before `TASK-10`.
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, _) => return Ordering::Less,
+            (_, None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let nx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let ny = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (dx, dy) = (trim_zeros(&x[..nx]), trim_zeros(&y[..ny]));
+                let ord = dx.len().cmp(&dy.len()).then_with(|| dx.cmp(dy));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                x = &x[nx..];
+                y = &y[ny..];
+            }
+            (Some(c), Some(d)) => {
+                let ord = c.to_ascii_lowercase().cmp(&d.to_ascii_lowercase());
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let zeros = digits.iter().take_while(|d| **d == b'0').count();
+    &digits[zeros.min(digits.len().saturating_sub(1))..]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::natural_cmp;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn ids_sort_naturally() {
+        assert_eq!(natural_cmp("TASK-2", "TASK-10"), Ordering::Less);
+        assert_eq!(natural_cmp("BACK-222.1", "BACK-222.10"), Ordering::Less);
+        assert_eq!(natural_cmp("a-007", "A-7"), Ordering::Equal);
+    }
+}

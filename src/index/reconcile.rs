@@ -1,0 +1,299 @@
+//! Bringing the index up to date with the files.
+//!
+//! A full reconcile lists the layout's files with their size and mtime, compares them with the
+//! stamps in `files`, re-reads (in parallel) only what differs, and writes every change in one
+//! transaction with prepared statements. The watcher and the writer use [`Index::apply_paths`]
+//! and [`Index::store`] for single files.
+
+use std::collections::{HashMap, HashSet};
+
+use color_eyre::eyre::Result;
+use rayon::prelude::*;
+use rusqlite::{params, Transaction};
+use serde::Serialize;
+
+use super::{Context, Index};
+use crate::item::{Item, Problem};
+use crate::layout::{Backlog, FileStat, Parsed, ReadFile};
+
+/// What a reconcile did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReconcileStats {
+    pub scanned: u64,
+    pub read: u64,
+    pub removed: u64,
+}
+
+impl ReconcileStats {
+    pub fn changed(&self) -> bool {
+        self.read > 0 || self.removed > 0
+    }
+}
+
+/// One path's fate in an incremental update, reported to the watcher's listeners.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum Applied {
+    Created { path: String, id: Option<String> },
+    Updated { path: String, id: Option<String> },
+    Deleted { path: String, id: Option<String> },
+}
+
+impl Index {
+    /// Make the index equal to the files, reading only what changed. `progress(done, total)`
+    /// is called while files are read.
+    pub fn reconcile(
+        &mut self,
+        backlog: &Backlog,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<ReconcileStats> {
+        let files = backlog.list_files();
+        let known = self.stamps()?;
+        let on_disk: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+        let removed: Vec<String> = known
+            .keys()
+            .filter(|p| !on_disk.contains(p.as_str()))
+            .cloned()
+            .collect();
+        let stale: Vec<&FileStat> = files
+            .iter()
+            .filter(|f| known.get(&f.path) != Some(&(f.size as i64, f.mtime_ns)))
+            .collect();
+        let total = stale.len() as u64;
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let read: Vec<(String, Option<ReadFile>)> = stale
+            .par_iter()
+            .map(|f| {
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n % 512 == 0 {
+                    progress(n, total);
+                }
+                (f.path.clone(), backlog.read(&f.path))
+            })
+            .collect();
+        progress(total, total);
+        let fresh = known.is_empty();
+        let mut stats = ReconcileStats {
+            scanned: files.len() as u64,
+            read: 0,
+            removed: 0,
+        };
+        self.transaction(|tx| {
+            let mut writer = RowWriter::new(tx)?;
+            for path in &removed {
+                writer.remove(path)?;
+                stats.removed += 1;
+            }
+            for (path, file) in &read {
+                match file {
+                    Some(file) => {
+                        writer.store(file, !fresh)?;
+                        stats.read += 1;
+                    }
+                    None => {
+                        writer.remove(path)?;
+                        stats.removed += 1;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        Ok(stats)
+    }
+
+    /// Re-read the given root-relative paths (a watcher batch): upsert what exists and is a
+    /// card path, remove the rest. Returns what changed, skipping files whose content hash is
+    /// what the index already holds (e.g. tack's own writes).
+    pub fn apply_paths(&mut self, backlog: &Backlog, paths: &[String]) -> Result<Vec<Applied>> {
+        let reads: Vec<(String, Option<ReadFile>)> = paths
+            .par_iter()
+            .map(|p| {
+                let file = backlog.is_item_path(p).then(|| backlog.read(p)).flatten();
+                (p.clone(), file)
+            })
+            .collect();
+        let mut applied = Vec::new();
+        self.transaction(|tx| {
+            let mut writer = RowWriter::new(tx)?;
+            for (path, file) in &reads {
+                let old = writer.hash_and_id(path)?;
+                match (file, old) {
+                    (Some(file), Some((hash, _))) if hash == file.hash => {}
+                    (Some(file), old) => {
+                        writer.store(file, true)?;
+                        let id = id_of(&file.parsed);
+                        applied.push(if old.is_some() {
+                            Applied::Updated {
+                                path: path.clone(),
+                                id,
+                            }
+                        } else {
+                            Applied::Created {
+                                path: path.clone(),
+                                id,
+                            }
+                        });
+                    }
+                    (None, Some((_, id))) => {
+                        writer.remove(path)?;
+                        applied.push(Applied::Deleted {
+                            path: path.clone(),
+                            id,
+                        });
+                    }
+                    (None, None) => {}
+                }
+            }
+            Ok(())
+        })?;
+        Ok(applied)
+    }
+
+    /// Store one file just written by tack's writer.
+    pub fn store(&mut self, file: &ReadFile) -> Result<()> {
+        self.transaction(|tx| RowWriter::new(tx)?.store(file, true))
+    }
+
+    /// Size and mtime of every file the index knows.
+    fn stamps(&self) -> Result<HashMap<String, (i64, i64)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT path, size, mtime_ns FROM files")
+            .ctx("reading file stamps")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))
+            .ctx("reading file stamps")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("reading file stamps")
+    }
+}
+
+fn id_of(parsed: &Parsed) -> Option<String> {
+    match parsed {
+        Parsed::Item(item) => Some(item.card.id.clone()),
+        Parsed::Problem(_) => None,
+    }
+}
+
+/// Prepared statements for writing rows inside one transaction.
+struct RowWriter<'t> {
+    tx: &'t Transaction<'t>,
+}
+
+impl<'t> RowWriter<'t> {
+    fn new(tx: &'t Transaction<'t>) -> Result<Self> {
+        Ok(RowWriter { tx })
+    }
+
+    fn hash_and_id(&mut self, path: &str) -> Result<Option<(String, Option<String>)>> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT f.hash, i.id FROM files f LEFT JOIN items i ON i.path = f.path WHERE f.path = ?1")
+            .ctx("reading a file row")?;
+        let mut rows = stmt.query(params![path]).ctx("reading a file row")?;
+        match rows.next().ctx("reading a file row")? {
+            Some(row) => Ok(Some((row.get(0).ctx("hash")?, row.get(1).ctx("id")?))),
+            None => Ok(None),
+        }
+    }
+
+    fn remove(&mut self, path: &str) -> Result<()> {
+        for sql in [
+            "DELETE FROM files WHERE path = ?1",
+            "DELETE FROM items WHERE path = ?1",
+            "DELETE FROM item_labels WHERE path = ?1",
+            "DELETE FROM item_assignees WHERE path = ?1",
+            "DELETE FROM problems WHERE path = ?1",
+        ] {
+            self.tx
+                .prepare_cached(sql)
+                .ctx("removing a file's rows")?
+                .execute(params![path])
+                .ctx("removing a file's rows")?;
+        }
+        Ok(())
+    }
+
+    /// Write one file's rows; `replace` clears older rows first (not needed on a fresh index).
+    fn store(&mut self, file: &ReadFile, replace: bool) -> Result<()> {
+        let path = &file.stat.path;
+        if replace {
+            self.remove(path)?;
+        }
+        let is_item = matches!(file.parsed, Parsed::Item(_));
+        self.tx
+            .prepare_cached("INSERT INTO files(path, size, mtime_ns, hash, is_item) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .ctx("writing a file row")?
+            .execute(params![path, file.stat.size as i64, file.stat.mtime_ns, file.hash, is_item])
+            .ctx("writing a file row")?;
+        match &file.parsed {
+            Parsed::Item(item) => self.insert_item(item),
+            Parsed::Problem(problem) => self.insert_problem(problem),
+        }
+    }
+
+    fn insert_item(&mut self, item: &Item) -> Result<()> {
+        let c = &item.card;
+        let json = |v: &Vec<String>| serde_json::to_string(v).unwrap_or_else(|_| "[]".into());
+        self.tx
+            .prepare_cached(
+                "INSERT INTO items(path, key, id, title, status, type, priority, assignee, parent, product,
+                                   ordinal, created, updated, labels, assignees, blocked_by, fields)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+            )
+            .ctx("writing an item row")?
+            .execute(params![
+                c.path,
+                c.key,
+                c.id,
+                c.title,
+                c.status,
+                c.kind,
+                c.priority,
+                c.assignee,
+                c.parent,
+                c.product,
+                c.ordinal,
+                c.created,
+                c.updated,
+                json(&c.labels),
+                json(&c.assignees),
+                json(&c.blocked_by),
+                serde_json::Value::Object(item.fields.clone()).to_string(),
+            ])
+            .ctx("writing an item row")?;
+        for label in dedup(&c.labels) {
+            self.tx
+                .prepare_cached("INSERT INTO item_labels(label, path) VALUES (?1, ?2)")
+                .ctx("writing labels")?
+                .execute(params![label, c.path])
+                .ctx("writing labels")?;
+        }
+        for name in dedup(&c.assignees) {
+            self.tx
+                .prepare_cached("INSERT INTO item_assignees(name, path) VALUES (?1, ?2)")
+                .ctx("writing assignees")?
+                .execute(params![name.trim_start_matches('@'), c.path])
+                .ctx("writing assignees")?;
+        }
+        Ok(())
+    }
+
+    fn insert_problem(&mut self, problem: &Problem) -> Result<()> {
+        self.tx
+            .prepare_cached("INSERT INTO problems(path, line, message) VALUES (?1, ?2, ?3)")
+            .ctx("writing a problem row")?
+            .execute(params![problem.path, problem.line, problem.message])
+            .ctx("writing a problem row")?;
+        Ok(())
+    }
+}
+
+fn dedup(values: &[String]) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    values
+        .iter()
+        .map(|v| v.trim_start_matches('@'))
+        .filter(|v| seen.insert(*v))
+        .collect()
+}

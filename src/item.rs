@@ -1,0 +1,260 @@
+//! A card as read from one Markdown file: the frontmatter split, the YAML read and the
+//! problems a file can have.
+//!
+//! This module knows nothing of layouts: it turns bytes into a [`Frontmatter`] (the raw YAML
+//! text plus its parsed keys) or a [`Problem`]. The layouts then map keys to [`Item`] fields.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Frontmatter keys as parsed, in file order (serde_json's `preserve_order`).
+pub type Fields = Map<String, Value>;
+
+/// What the board, the filters and `tack list` need of a card: everything but the raw keys.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Card {
+    /// Path relative to the backlog root, `/`-separated.
+    pub path: String,
+    /// Stable identity: the kano `uid`, or the Backlog.md id. Display ids collide in real backlogs.
+    pub key: String,
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    pub priority: Option<String>,
+    /// First assignee (Backlog.md allows several; kano has one `owner`).
+    pub assignee: Option<String>,
+    pub assignees: Vec<String>,
+    pub labels: Vec<String>,
+    pub parent: Option<String>,
+    /// Ids this card waits for (Backlog.md `dependencies`, kano `links.blocked_by`).
+    pub blocked_by: Vec<String>,
+    pub product: Option<String>,
+    pub ordinal: Option<f64>,
+    pub created: Option<String>,
+    pub updated: Option<String>,
+}
+
+/// A card plus its whole frontmatter, unknown keys included (for `show`, the detail pane, the mirror).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Item {
+    #[serde(flatten)]
+    pub card: Card,
+    pub fields: Fields,
+}
+
+/// Why a file is not a card. Shown in `tack index problems` and the board's problems view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub path: String,
+    /// 1-based line in the file, when the cause has one.
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+/// The pieces of a Markdown file with frontmatter, as byte ranges of the original text so the
+/// writer can put every untouched byte back as it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split<'a> {
+    /// `"\u{feff}"` or empty.
+    pub bom: &'a str,
+    /// The opening `---` line with its line ending.
+    pub open: &'a str,
+    /// The YAML between the delimiters, with its line endings.
+    pub yaml: &'a str,
+    /// The closing `---` line with its line ending (may lack one at end of file).
+    pub close: &'a str,
+    /// Everything after the closing line, byte for byte.
+    pub body: &'a str,
+    /// 1-based line number of the first YAML line, to turn YAML positions into file lines.
+    pub yaml_first_line: u32,
+}
+
+impl Split<'_> {
+    /// Whether the file uses CRLF line endings (judged on the opening delimiter).
+    pub fn crlf(&self) -> bool {
+        self.open.ends_with("\r\n")
+    }
+}
+
+/// Where the frontmatter split failed, for a problem entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitError {
+    pub line: u32,
+    pub message: &'static str,
+}
+
+fn is_delimiter(line: &str) -> bool {
+    line.trim_end_matches(['\r', '\n']).trim_end() == "---"
+}
+
+/// Split a file into BOM, frontmatter and body without copying.
+pub fn split(text: &str) -> Result<Split<'_>, SplitError> {
+    let bom_len = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let (bom, rest) = text.split_at(bom_len);
+    let open_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
+    let open = &rest[..open_len];
+    if !is_delimiter(open) {
+        let message = if rest.trim().is_empty() {
+            "empty file: no frontmatter"
+        } else {
+            "no frontmatter: the file must start with a `---` line"
+        };
+        return Err(SplitError { line: 1, message });
+    }
+    let after_open = &rest[open_len..];
+    let mut offset = 0;
+    let mut line_no = 2u32;
+    while offset < after_open.len() {
+        let end = after_open[offset..]
+            .find('\n')
+            .map_or(after_open.len(), |i| offset + i + 1);
+        let line = &after_open[offset..end];
+        if is_delimiter(line) {
+            return Ok(Split {
+                bom,
+                open,
+                yaml: &after_open[..offset],
+                close: line,
+                body: &after_open[end..],
+                yaml_first_line: 2,
+            });
+        }
+        offset = end;
+        line_no += 1;
+    }
+    Err(SplitError {
+        line: line_no.saturating_sub(1).max(1),
+        message: "frontmatter is never closed: no second `---` line",
+    })
+}
+
+/// A YAML read error with the file line it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub line: Option<u32>,
+    pub message: String,
+}
+
+/// Parse frontmatter YAML into its keys. Strict: duplicate keys and syntax errors are errors,
+/// because guessing which of two `status:` lines the user meant would be a silent loss.
+pub fn parse_yaml(split: &Split<'_>) -> Result<Fields, YamlError> {
+    if split.yaml.trim().is_empty() {
+        return Ok(Fields::new());
+    }
+    match serde_saphyr::from_str::<Value>(split.yaml) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Null) => Ok(Fields::new()),
+        Ok(_) => Err(YamlError {
+            line: Some(split.yaml_first_line),
+            message: "frontmatter is not a mapping of keys to values".into(),
+        }),
+        Err(err) => {
+            let line = err
+                .location()
+                .map(|loc| split.yaml_first_line + loc.line().saturating_sub(1) as u32);
+            Err(YamlError {
+                line,
+                message: first_line(&err.to_string()),
+            })
+        }
+    }
+}
+
+fn first_line(message: &str) -> String {
+    let line = message
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(message);
+    format!("invalid YAML: {}", line.trim())
+}
+
+/// Read a whole file's text, as a problem when it is not text.
+pub fn decode(bytes: &[u8]) -> Result<&str, (u32, String)> {
+    if bytes.contains(&0) {
+        return Err((1, "binary file: contains NUL bytes".into()));
+    }
+    std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count() as u32
+            + 1;
+        (
+            line,
+            format!("not UTF-8: invalid byte at offset {}", e.valid_up_to()),
+        )
+    })
+}
+
+/// A scalar field as text: strings as they are, numbers and booleans printed, null as `None`.
+pub fn scalar_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Null => None,
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// A list field as texts; a lone scalar counts as a one-element list (Backlog.md writes both).
+pub fn list_text(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Array(values)) => values.iter().filter_map(|v| scalar_text(Some(v))).collect(),
+        other => scalar_text(other).into_iter().collect(),
+    }
+}
+
+/// Content hash used to notice that a file changed since it was read.
+pub fn content_hash(bytes: &[u8]) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_keeps_every_byte() {
+        let text = "\u{feff}---\r\nid: A\r\n---\r\nbody\r\n";
+        let s = split(text).expect("valid");
+        assert_eq!(s.bom, "\u{feff}");
+        assert_eq!(s.yaml, "id: A\r\n");
+        assert!(s.crlf());
+        assert_eq!(
+            format!("{}{}{}{}{}", s.bom, s.open, s.yaml, s.close, s.body),
+            text
+        );
+    }
+
+    #[test]
+    fn unclosed_frontmatter_is_an_error_with_a_line() {
+        let err = split("---\nid: A\ntitle: B\n").expect_err("unclosed");
+        assert_eq!(err.line, 3);
+        assert!(err.message.contains("never closed"));
+    }
+
+    #[test]
+    fn yaml_error_points_at_the_file_line() {
+        let text = "---\nid: A\ntitle: [unclosed\n---\n";
+        let s = split(text).expect("split");
+        let err = parse_yaml(&s).expect_err("bad yaml");
+        assert!(err.line.is_some_and(|l| l >= 3), "{err:?}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_an_error() {
+        let s = split("---\nstatus: A\nstatus: B\n---\n").expect("split");
+        assert!(parse_yaml(&s).is_err());
+    }
+
+    #[test]
+    fn invalid_utf8_names_its_line() {
+        let (line, msg) = decode(b"---\nid: A\n\xff\n").expect_err("bad utf8");
+        assert_eq!(line, 3);
+        assert!(msg.contains("UTF-8"));
+    }
+}

@@ -1,0 +1,171 @@
+//! The Backlog.md layout: `backlog/config.yml` and `backlog/tasks/<prefix>-N - Title.md`.
+
+use std::fs;
+use std::path::PathBuf;
+
+use chrono::NaiveDateTime;
+use color_eyre::eyre::{Result, WrapErr};
+use serde::Deserialize;
+
+use super::{require, walk_md, Backlog, FileStat, LayoutKind, MappingError, NewFile};
+use crate::edit::{Change, Edit};
+use crate::item::{list_text, scalar_text, Card, Fields, Item};
+
+pub const TASKS_DIR: &str = "backlog/tasks";
+
+#[derive(Debug, Deserialize, Default)]
+struct Config {
+    #[serde(default)]
+    statuses: Vec<String>,
+    #[serde(default)]
+    task_prefix: Option<String>,
+}
+
+pub fn open(root: PathBuf) -> Result<Backlog> {
+    let path = root.join("backlog/config.yml");
+    let text =
+        fs::read_to_string(&path).wrap_err_with(|| format!("cannot read {}", path.display()))?;
+    let config: Config = serde_saphyr::from_str(&text)
+        .map_err(|e| {
+            color_eyre::eyre::eyre!(
+                "{}",
+                e.to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("invalid YAML")
+                    .to_string()
+            )
+        })
+        .wrap_err_with(|| {
+            format!(
+                "cannot read the Backlog.md configuration {}",
+                path.display()
+            )
+        })?;
+    let statuses = if config.statuses.is_empty() {
+        vec!["To Do".into(), "In Progress".into(), "Done".into()]
+    } else {
+        config.statuses
+    };
+    Ok(Backlog {
+        root,
+        kind: LayoutKind::BacklogMd,
+        statuses,
+        task_prefix: config.task_prefix.unwrap_or_else(|| "task".into()),
+        products: Vec::new(),
+    })
+}
+
+pub fn list_files(backlog: &Backlog) -> Vec<FileStat> {
+    walk_md(backlog, TASKS_DIR, 1, |_| true)
+}
+
+pub fn is_item_path(rel: &str) -> bool {
+    rel.strip_prefix("backlog/tasks/")
+        .is_some_and(|name| !name.contains('/') && name.ends_with(".md") && !name.starts_with('.'))
+}
+
+pub fn to_item(rel: &str, fields: Fields) -> std::result::Result<Item, MappingError> {
+    let id = require(&fields, "id", "id")?;
+    let title = require(&fields, "title", "title")?;
+    let status = require(&fields, "status", "status")?;
+    let assignees = list_text(fields.get("assignee"));
+    Ok(Item {
+        card: Card {
+            path: rel.to_string(),
+            key: id.to_uppercase(),
+            id,
+            title,
+            status,
+            kind: None,
+            priority: scalar_text(fields.get("priority")),
+            assignee: assignees.first().cloned(),
+            assignees,
+            labels: list_text(fields.get("labels")),
+            parent: scalar_text(fields.get("parent_task_id"))
+                .or_else(|| scalar_text(fields.get("parent"))),
+            blocked_by: list_text(fields.get("dependencies")),
+            product: None,
+            ordinal: fields.get("ordinal").and_then(|v| v.as_f64()),
+            created: scalar_text(fields.get("created_date")),
+            updated: scalar_text(fields.get("updated_date")),
+        },
+        fields,
+    })
+}
+
+/// Backlog.md stamps edits as `'YYYY-MM-DD HH:MM'` and puts `updated_date` after `created_date`.
+pub fn touch(_item: &Item, now: NaiveDateTime) -> Change {
+    Change::text("updated_date", now.format("%Y-%m-%d %H:%M").to_string()).after("created_date")
+}
+
+pub fn move_edit(item: &Item, status: &str, now: NaiveDateTime) -> Edit {
+    Edit::set(Change::text("status", status)).and(touch(item, now))
+}
+
+/// The next free task number: one past the largest used by any task, draft or archived task,
+/// so a number is never reused (Backlog.md does the same).
+fn next_number(backlog: &Backlog, existing: &[String]) -> u64 {
+    let prefix = backlog.task_prefix.to_lowercase();
+    let number_of = |name: &str| -> Option<u64> {
+        let rest = name.to_lowercase();
+        let rest = rest.strip_prefix(&prefix)?.strip_prefix('-')?.to_string();
+        rest.split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok()
+    };
+    let mut max = existing
+        .iter()
+        .filter_map(|id| number_of(id))
+        .max()
+        .unwrap_or(0);
+    for dir in [
+        "backlog/tasks",
+        "backlog/drafts",
+        "backlog/completed",
+        "backlog/archive/tasks",
+    ] {
+        if let Ok(entries) = fs::read_dir(backlog.root.join(dir)) {
+            for entry in entries.flatten() {
+                if let Some(n) = number_of(&entry.file_name().to_string_lossy()) {
+                    max = max.max(n);
+                }
+            }
+        }
+    }
+    max + 1
+}
+
+pub fn new_item(
+    backlog: &Backlog,
+    title: &str,
+    status: &str,
+    existing: &[String],
+) -> Result<NewFile> {
+    let n = next_number(backlog, existing);
+    let prefix = &backlog.task_prefix;
+    let id = format!("{}-{n}", prefix.to_uppercase());
+    let now = chrono::Local::now().naive_local();
+    let name = format!(
+        "{}-{n} - {}.md",
+        prefix.to_lowercase(),
+        super::slug(title, 100, false)
+    );
+    let text = format!(
+        "---\nid: {id}\ntitle: {}\nstatus: {}\nassignee: []\ncreated_date: '{}'\nlabels: []\ndependencies: []\n---\n\n\
+         ## Description\n\n<!-- SECTION:DESCRIPTION:BEGIN -->\n<!-- SECTION:DESCRIPTION:END -->\n",
+        yaml_scalar(title),
+        yaml_scalar(status),
+        now.format("%Y-%m-%d %H:%M"),
+    );
+    Ok(NewFile {
+        path: format!("{TASKS_DIR}/{name}"),
+        text,
+    })
+}
+
+/// A string as a YAML scalar, quoted only when it has to be.
+pub(crate) fn yaml_scalar(text: &str) -> String {
+    yaml_edit::ScalarValue::string(text).to_yaml_string()
+}

@@ -1,0 +1,402 @@
+//! Finding a backlog on disk and reading it in its own layout.
+//!
+//! Two layouts are supported and never converted into each other: Backlog.md
+//! (`backlog/config.yml`, `backlog/tasks/*.md`) and kano-agent-backlog-skill
+//! (`_kano/backlog/products/<product>/items/<type>/<bucket>/*.md`). Everything that differs
+//! between them (paths, field names, statuses, the date format of `updated`, file naming)
+//! lives in [`backlog_md`] and [`kano`]; the rest of tack talks to [`Backlog`].
+
+pub mod backlog_md;
+pub mod kano;
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use color_eyre::eyre::{bail, eyre, Result, WrapErr};
+use serde::Serialize;
+
+use crate::item::{self, Fields, Item, Problem};
+
+/// Which layout a backlog uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LayoutKind {
+    BacklogMd,
+    Kano,
+}
+
+impl LayoutKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            LayoutKind::BacklogMd => "Backlog.md",
+            LayoutKind::Kano => "kano",
+        }
+    }
+}
+
+/// An opened backlog: its root directory and what its layout says about it.
+#[derive(Debug, Clone)]
+pub struct Backlog {
+    /// The directory holding `backlog/` or `_kano/` (canonical path).
+    pub root: PathBuf,
+    pub kind: LayoutKind,
+    /// Column order as configured by the layout (more may appear from the cards themselves).
+    pub statuses: Vec<String>,
+    /// Backlog.md `task_prefix` (e.g. `task`), used to name and number new files.
+    pub task_prefix: String,
+    /// kano products: (name, directory relative to root, id prefix).
+    pub products: Vec<kano::Product>,
+}
+
+/// A file the layout considers a candidate card, with what reconcile needs to see change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStat {
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+}
+
+/// What reading one file gave.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    Item(Box<Item>),
+    Problem(Problem),
+}
+
+/// A file read from disk: its stamp (to detect change later) and what it holds.
+#[derive(Debug, Clone)]
+pub struct ReadFile {
+    pub stat: FileStat,
+    pub hash: String,
+    pub parsed: Parsed,
+}
+
+/// Walk up from `start` to the first directory that holds a backlog of either layout.
+pub fn find_root(start: &Path) -> Result<(PathBuf, LayoutKind)> {
+    let start = fs::canonicalize(start)
+        .wrap_err_with(|| format!("cannot open directory {}", start.display()))?;
+    for dir in start.ancestors() {
+        if dir.join("backlog/config.yml").is_file() {
+            return Ok((dir.to_path_buf(), LayoutKind::BacklogMd));
+        }
+        if kano::is_root(dir) {
+            return Ok((dir.to_path_buf(), LayoutKind::Kano));
+        }
+    }
+    bail!(
+        "no backlog found in {} or any parent directory \
+         (looked for backlog/config.yml, .kano/backlog_config.toml or _kano/backlog/products/*/)",
+        start.display()
+    )
+}
+
+impl Backlog {
+    /// Open the backlog found from `start` (a directory or a file inside the backlog).
+    pub fn discover(start: &Path) -> Result<Backlog> {
+        let dir = if start.is_file() {
+            start.parent().unwrap_or(Path::new("."))
+        } else {
+            start
+        };
+        let (root, kind) = find_root(dir)?;
+        Self::open(root, kind)
+    }
+
+    pub fn open(root: PathBuf, kind: LayoutKind) -> Result<Backlog> {
+        match kind {
+            LayoutKind::BacklogMd => backlog_md::open(root),
+            LayoutKind::Kano => kano::open(root),
+        }
+    }
+
+    /// Every file that may be a card, with its size and mtime. Sorted by path.
+    pub fn list_files(&self) -> Vec<FileStat> {
+        let mut files = match self.kind {
+            LayoutKind::BacklogMd => backlog_md::list_files(self),
+            LayoutKind::Kano => kano::list_files(self),
+        };
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files
+    }
+
+    /// Whether a root-relative path is one this layout reads as a card (used by the watcher).
+    pub fn is_item_path(&self, rel: &str) -> bool {
+        match self.kind {
+            LayoutKind::BacklogMd => backlog_md::is_item_path(rel),
+            LayoutKind::Kano => kano::is_item_path(self, rel),
+        }
+    }
+
+    pub fn abs(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// Root-relative, `/`-separated form of a path inside the backlog, or `None` if it is outside.
+    pub fn rel(&self, path: &Path) -> Option<String> {
+        let rel = path.strip_prefix(&self.root).ok()?;
+        let parts: Option<Vec<&str>> = rel
+            .components()
+            .map(|c| match c {
+                Component::Normal(s) => s.to_str(),
+                _ => None,
+            })
+            .collect();
+        Some(parts?.join("/"))
+    }
+
+    /// Read and parse one file. Never fails: what cannot be read becomes a problem.
+    pub fn read(&self, rel: &str) -> Option<ReadFile> {
+        let abs = self.abs(rel);
+        let meta = fs::metadata(&abs).ok()?;
+        let stat = stat_of(rel, &meta);
+        let bytes = match fs::read(&abs) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
+            Err(err) => {
+                return Some(ReadFile {
+                    stat,
+                    hash: String::new(),
+                    parsed: Parsed::Problem(Problem {
+                        path: rel.to_string(),
+                        line: None,
+                        message: format!("cannot read: {err}"),
+                    }),
+                })
+            }
+        };
+        let hash = item::content_hash(&bytes);
+        let parsed = self.parse_bytes(rel, &bytes);
+        Some(ReadFile { stat, hash, parsed })
+    }
+
+    /// Parse file contents as a card of this layout, or say why it is not one.
+    pub fn parse_bytes(&self, rel: &str, bytes: &[u8]) -> Parsed {
+        let problem = |line: Option<u32>, message: String| {
+            Parsed::Problem(Problem {
+                path: rel.to_string(),
+                line,
+                message,
+            })
+        };
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return problem(
+                None,
+                format!(
+                    "file too large: {} MB (cards are read up to {} MB)",
+                    bytes.len() / 1_000_000,
+                    MAX_FILE_BYTES / 1_000_000
+                ),
+            );
+        }
+        let text = match item::decode(bytes) {
+            Ok(text) => text,
+            Err((line, message)) => return problem(Some(line), message),
+        };
+        let split = match item::split(text) {
+            Ok(split) => split,
+            Err(err) => return problem(Some(err.line), err.message.to_string()),
+        };
+        let fields = match item::parse_yaml(&split) {
+            Ok(fields) => fields,
+            Err(err) => return problem(err.line, err.message),
+        };
+        let mapped = match self.kind {
+            LayoutKind::BacklogMd => backlog_md::to_item(rel, fields),
+            LayoutKind::Kano => kano::to_item(rel, fields),
+        };
+        match mapped {
+            Ok(item) => Parsed::Item(Box::new(item)),
+            Err(missing) => problem(Some(key_line(&split, &missing.key)), missing.message),
+        }
+    }
+
+    /// The frontmatter key holding the status, and the one holding the last-updated date.
+    pub fn status_key(&self) -> &'static str {
+        match self.kind {
+            LayoutKind::BacklogMd => "status",
+            LayoutKind::Kano => "state",
+        }
+    }
+
+    /// Column order: the configured statuses, then any other status the cards use.
+    pub fn columns<'a>(&self, used: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let mut columns = self.statuses.clone();
+        let mut extra: Vec<String> = used
+            .into_iter()
+            .filter(|s| !columns.iter().any(|c| c == s))
+            .map(str::to_string)
+            .collect();
+        extra.sort();
+        extra.dedup();
+        columns.extend(extra);
+        columns
+    }
+
+    /// The status as spelled in the configuration, matched without regard to case and spaces.
+    pub fn canonical_status(&self, wanted: &str, used: &[String]) -> Option<String> {
+        let norm = |s: &str| {
+            s.chars()
+                .filter(|c| !c.is_whitespace() && *c != '_' && *c != '-')
+                .flat_map(char::to_lowercase)
+                .collect::<String>()
+        };
+        let wanted = norm(wanted);
+        self.statuses
+            .iter()
+            .chain(used.iter())
+            .find(|s| norm(s) == wanted)
+            .cloned()
+    }
+
+    /// Where a new card with this title goes, and its first content.
+    pub fn new_item(&self, title: &str, status: &str, existing: &[String]) -> Result<NewFile> {
+        let title = clean_title(title)?;
+        match self.kind {
+            LayoutKind::BacklogMd => backlog_md::new_item(self, &title, status, existing),
+            LayoutKind::Kano => kano::new_item(self, &title, status, existing, None),
+        }
+    }
+
+    /// The frontmatter changes (and body edit) that moving a card to `status` means here.
+    pub fn move_edit(
+        &self,
+        item: &Item,
+        status: &str,
+        now: chrono::NaiveDateTime,
+    ) -> crate::edit::Edit {
+        match self.kind {
+            LayoutKind::BacklogMd => backlog_md::move_edit(item, status, now),
+            LayoutKind::Kano => kano::move_edit(item, status, now),
+        }
+    }
+
+    /// The layout's "last updated" stamp, for any other edit.
+    pub fn touch(&self, item: &Item, now: chrono::NaiveDateTime) -> crate::edit::Change {
+        match self.kind {
+            LayoutKind::BacklogMd => backlog_md::touch(item, now),
+            LayoutKind::Kano => kano::touch(item, now),
+        }
+    }
+}
+
+/// Cards bigger than this are reported, not parsed: no real card is 16 MB, and reading a
+/// generated log someone named `.md` must not stall the board.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A file to create for `tack new`.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// A missing required field, as reported by a layout's mapping.
+#[derive(Debug, Clone)]
+pub struct MappingError {
+    /// The frontmatter key that is missing or empty.
+    pub key: String,
+    pub message: String,
+}
+
+/// The file line of top-level `key` (or of the first YAML line when the key is absent).
+fn key_line(split: &item::Split<'_>, key: &str) -> u32 {
+    let at = split.yaml.lines().position(|l| {
+        l.strip_prefix(key)
+            .is_some_and(|rest| rest.starts_with(':'))
+    });
+    split.yaml_first_line + at.unwrap_or(0) as u32
+}
+
+pub(crate) fn stat_of(rel: &str, meta: &fs::Metadata) -> FileStat {
+    use std::os::unix::fs::MetadataExt;
+    FileStat {
+        path: rel.to_string(),
+        size: meta.len(),
+        mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+    }
+}
+
+/// Walk `dir` (root-relative) for `.md` files accepted by `keep`, without following links.
+pub(crate) fn walk_md(
+    backlog: &Backlog,
+    dir: &str,
+    max_depth: usize,
+    keep: impl Fn(&str) -> bool + Sync,
+) -> Vec<FileStat> {
+    let base = backlog.root.join(dir);
+    let entries: Vec<walkdir::DirEntry> = walkdir::WalkDir::new(&base)
+        .max_depth(max_depth)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_type().is_dir())
+        .collect();
+    use rayon::prelude::*;
+    entries
+        .par_iter()
+        .filter_map(|entry| {
+            let rel = backlog.rel(entry.path())?;
+            if !rel.ends_with(".md") || !keep(&rel) {
+                return None;
+            }
+            // Follow a symlinked card to its target; a dangling or looping link is skipped
+            // here and shows up as unreadable if it is ever named directly.
+            let meta = fs::metadata(entry.path()).ok()?;
+            meta.is_file().then(|| stat_of(&rel, &meta))
+        })
+        .collect()
+}
+
+/// A title usable in a file name and a YAML scalar: one line, not empty.
+fn clean_title(title: &str) -> Result<String> {
+    let title: String = title
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if title.is_empty() {
+        return Err(eyre!("a card needs a title"));
+    }
+    Ok(title)
+}
+
+/// A file-name-safe slug: letters, digits and `-` only, so no title can name a path outside
+/// the backlog (`../`, `/`, NUL) or one too long for the file system.
+pub fn slug(title: &str, max_len: usize, lowercase: bool) -> String {
+    let mut out = String::new();
+    for c in title.chars() {
+        if c.is_alphanumeric() {
+            if lowercase {
+                out.extend(c.to_lowercase());
+            } else {
+                out.push(c);
+            }
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= max_len {
+            break;
+        }
+    }
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "untitled".into()
+    } else {
+        out
+    }
+}
+
+/// Keys a layout requires, checked in one place so both layouts word problems the same way.
+pub(crate) fn require(
+    fields: &Fields,
+    key: &str,
+    what: &str,
+) -> std::result::Result<String, MappingError> {
+    item::scalar_text(fields.get(key)).ok_or_else(|| MappingError {
+        key: key.to_string(),
+        message: format!("missing {what}: the frontmatter has no `{key}` value"),
+    })
+}

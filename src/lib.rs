@@ -1,0 +1,12 @@
+//! tack: a keyboard-driven kanban board over Markdown backlogs.
+//!
+//! Data flows one way: files → [`layout`] → [`index`] → board / CLI. Edits go through the one
+//! [`writer`] back to the files, and come back to the board through the watcher like any other
+//! change.
+
+pub mod cli;
+pub mod edit;
+pub mod index;
+pub mod item;
+pub mod layout;
+pub mod writer;

@@ -1,0 +1,287 @@
+//! The one place that writes card files.
+//!
+//! Every edit, from the CLI or the board, comes here: re-read the file, refuse if it is not
+//! what the edit was based on, apply a minimal-diff edit, write a temp file, fsync it, rename
+//! it over the original, fsync the directory, keep the file's permissions, then update the
+//! index row. A crash at any moment leaves either the old or the new file, never a mix.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use color_eyre::eyre::Result;
+
+use crate::edit::{self, Edit};
+use crate::index::Index;
+use crate::item::{self, Item};
+use crate::layout::{Backlog, LayoutKind, NewFile, Parsed, ReadFile};
+
+/// Why an edit was not written. Each variant tells the user what to do next.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{path} changed on disk since it was read; not overwriting it (reload and try again)")]
+    Conflict { path: String },
+    #[error("{path} is read-only; nothing was changed")]
+    ReadOnly { path: String },
+    #[error("{path} no longer exists")]
+    Gone { path: String },
+    #[error("{path} already exists")]
+    Exists { path: String },
+    #[error("{path}: {message}")]
+    Refused { path: String, message: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Temp files are named `.tack-<pid>-<random>.tmp`, so a later run can tell a crashed
+/// writer's leftovers from a live one's.
+const TEMP_PREFIX: &str = ".tack-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Apply `edit` to the card at `path`, which the caller read when its content hash was
+/// `base_hash`. Returns the item as written.
+pub fn edit(
+    backlog: &Backlog,
+    index: &mut Index,
+    path: &str,
+    base_hash: &str,
+    edit: &Edit,
+) -> Result<Item, WriteError> {
+    let abs = confined(backlog, path)?;
+    let bytes = read(&abs, path)?;
+    if item::content_hash(&bytes) != base_hash {
+        return Err(WriteError::Conflict { path: path.into() });
+    }
+    let meta = fs::metadata(&abs).map_err(|source| io(path, source))?;
+    if meta.permissions().mode() & 0o200 == 0 {
+        return Err(WriteError::ReadOnly { path: path.into() });
+    }
+    let text = item::decode(&bytes).map_err(|(_, message)| refused(path, message))?;
+    let new_text = edit::apply(text, edit).map_err(|e| refused(path, format!("{e:#}")))?;
+    if new_text == text {
+        return parsed_item(backlog, path, &bytes);
+    }
+    replace(
+        backlog,
+        &abs,
+        path,
+        new_text.as_bytes(),
+        Some(base_hash),
+        Some(meta.permissions()),
+    )?;
+    finish(backlog, index, path, new_text.into_bytes())
+}
+
+/// Create a new card file; never replaces an existing file.
+pub fn create(backlog: &Backlog, index: &mut Index, file: &NewFile) -> Result<Item, WriteError> {
+    let abs = confined(backlog, &file.path)?;
+    if abs.exists() {
+        return Err(WriteError::Exists {
+            path: file.path.clone(),
+        });
+    }
+    if let Some(dir) = abs.parent() {
+        fs::create_dir_all(dir).map_err(|source| io(&file.path, source))?;
+    }
+    replace(backlog, &abs, &file.path, file.text.as_bytes(), None, None)?;
+    finish(backlog, index, &file.path, file.text.clone().into_bytes())
+}
+
+/// Remove temp files left by writers that were killed mid-write (their pid is gone).
+pub fn clean_stale_temps(backlog: &Backlog) {
+    let mut dirs: Vec<PathBuf> = match backlog.kind {
+        LayoutKind::BacklogMd => vec![
+            backlog.root.join("backlog"),
+            backlog.root.join("backlog/tasks"),
+        ],
+        LayoutKind::Kano => Vec::new(),
+    };
+    if backlog.kind == LayoutKind::Kano {
+        for product in &backlog.products {
+            for entry in walkdir::WalkDir::new(backlog.root.join(&product.dir).join("items"))
+                .max_depth(3)
+                .into_iter()
+                .flatten()
+            {
+                if entry.file_type().is_dir() {
+                    dirs.push(entry.into_path());
+                }
+            }
+        }
+    }
+    for dir in dirs {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(pid) = temp_owner(name) {
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+    }
+}
+
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(TEMP_PREFIX)?.strip_suffix(TEMP_SUFFIX)?;
+    rest.split('-').next()?.parse().ok()
+}
+
+/// Whether a file name is one of tack's temp files (the watcher ignores them).
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+}
+
+/// The absolute path of a root-relative path, refusing anything that would leave the root.
+fn confined(backlog: &Backlog, path: &str) -> Result<PathBuf, WriteError> {
+    let bad = path.is_empty()
+        || path.contains('\0')
+        || path.starts_with('/')
+        || path
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        || path.split('/').any(|part| part.len() > 255);
+    if bad {
+        return Err(refused(path, "path is outside the backlog".into()));
+    }
+    Ok(backlog.root.join(path))
+}
+
+fn read(abs: &Path, path: &str) -> Result<Vec<u8>, WriteError> {
+    fs::read(abs).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => WriteError::Gone { path: path.into() },
+        _ => io(path, source),
+    })
+}
+
+/// Where the temp file goes: the same directory, except for Backlog.md, whose own board
+/// watches `backlog/tasks/` and takes a slow path when a temp file appears there; `backlog/` is
+/// on the same file system, so the rename stays atomic.
+fn temp_dir(backlog: &Backlog, abs: &Path) -> PathBuf {
+    match backlog.kind {
+        LayoutKind::BacklogMd => backlog.root.join("backlog"),
+        LayoutKind::Kano => abs
+            .parent()
+            .map_or_else(|| backlog.root.clone(), Path::to_path_buf),
+    }
+}
+
+/// Write `bytes` to a temp file, fsync, and rename it to `abs`. With `expect_hash`, the
+/// original is checked once more just before the rename, to narrow the window in which
+/// another writer's change could be overwritten.
+fn replace(
+    backlog: &Backlog,
+    abs: &Path,
+    path: &str,
+    bytes: &[u8],
+    expect_hash: Option<&str>,
+    permissions: Option<fs::Permissions>,
+) -> Result<(), WriteError> {
+    let dir = temp_dir(backlog, abs);
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(&dir)
+        .map_err(|source| io(path, source))?;
+    temp.write_all(bytes).map_err(|source| io(path, source))?;
+    // tempfile creates 0600; a card keeps its own mode, a new card gets the usual 0644.
+    let permissions = permissions.unwrap_or_else(|| fs::Permissions::from_mode(0o644 & !umask()));
+    fs::set_permissions(temp.path(), permissions).map_err(|source| io(path, source))?;
+    temp.as_file()
+        .sync_all()
+        .map_err(|source| io(path, source))?;
+    match expect_hash {
+        Some(hash) => {
+            let current = read(abs, path)?;
+            if item::content_hash(&current) != hash {
+                return Err(WriteError::Conflict { path: path.into() });
+            }
+            temp.persist(abs).map_err(|e| io(path, e.error))?;
+        }
+        None => {
+            temp.persist_noclobber(abs)
+                .map_err(|e| match e.error.kind() {
+                    std::io::ErrorKind::AlreadyExists => WriteError::Exists { path: path.into() },
+                    _ => io(path, e.error),
+                })?;
+        }
+    }
+    sync_dir(abs.parent()).map_err(|source| io(path, source))?;
+    if abs.parent() != Some(dir.as_path()) {
+        sync_dir(Some(&dir)).map_err(|source| io(path, source))?;
+    }
+    Ok(())
+}
+
+fn sync_dir(dir: Option<&Path>) -> std::io::Result<()> {
+    match dir {
+        Some(dir) => fs::File::open(dir)?.sync_all(),
+        None => Ok(()),
+    }
+}
+
+fn umask() -> u32 {
+    // Read without changing it: /proc reports the process umask on Linux.
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Umask:").map(|v| v.trim().to_string()))
+        })
+        .and_then(|v| u32::from_str_radix(&v, 8).ok())
+        .unwrap_or(0o022)
+}
+
+/// Update the index with what was just written and return the item.
+fn finish(
+    backlog: &Backlog,
+    index: &mut Index,
+    path: &str,
+    bytes: Vec<u8>,
+) -> Result<Item, WriteError> {
+    let abs = backlog.abs(path);
+    let meta = fs::metadata(&abs).map_err(|source| io(path, source))?;
+    let file = ReadFile {
+        stat: crate::layout::stat_of(path, &meta),
+        hash: item::content_hash(&bytes),
+        parsed: backlog.parse_bytes(path, &bytes),
+    };
+    index
+        .store(&file)
+        .map_err(|e| refused(path, format!("written, but the index update failed: {e:#}")))?;
+    match file.parsed {
+        Parsed::Item(item) => Ok(*item),
+        Parsed::Problem(p) => Err(refused(
+            path,
+            format!("written, but it no longer reads as a card: {}", p.message),
+        )),
+    }
+}
+
+fn parsed_item(backlog: &Backlog, path: &str, bytes: &[u8]) -> Result<Item, WriteError> {
+    match backlog.parse_bytes(path, bytes) {
+        Parsed::Item(item) => Ok(*item),
+        Parsed::Problem(p) => Err(refused(path, p.message)),
+    }
+}
+
+fn refused(path: &str, message: String) -> WriteError {
+    WriteError::Refused {
+        path: path.into(),
+        message,
+    }
+}
+
+fn io(path: &str, source: std::io::Error) -> WriteError {
+    WriteError::Io {
+        path: path.into(),
+        source,
+    }
+}
