@@ -120,12 +120,17 @@ impl Index {
         migrate::version(&self.conn)
     }
 
-    /// Run `f` in one transaction (the writer's own row update, the watcher's batches).
+    /// Run `f` in one write transaction (the writer's own row update, the watcher's batches).
+    /// IMMEDIATE takes the write lock up front: a deferred transaction that reads and then
+    /// writes fails at once with `database is locked` when another process wrote in between,
+    /// whereas an immediate one waits out the busy timeout like any other writer.
     pub(crate) fn transaction<T>(
         &mut self,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
         Ok(out)
