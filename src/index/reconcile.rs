@@ -105,17 +105,18 @@ impl Index {
     /// card path, remove the rest. Returns what changed, skipping files whose content hash is
     /// what the index already holds (e.g. tack's own writes).
     pub fn apply_paths(&mut self, backlog: &Backlog, paths: &[String]) -> Result<Vec<Applied>> {
-        let reads: Vec<(String, Option<ReadFile>)> = paths
-            .par_iter()
-            .map(|p| {
-                let file = backlog.is_item_path(p).then(|| backlog.read(p)).flatten();
-                (p.clone(), file)
-            })
-            .collect();
+        let reads = read_paths(backlog, paths);
+        self.apply_reads(&reads)
+    }
+
+    /// The write half of [`Index::apply_paths`], for a caller that needs the file contents it
+    /// applied (the watcher reports what its own listeners have not seen, which can differ from
+    /// what this shared index has not seen). `None` means the path is gone or not a card path.
+    pub fn apply_reads(&mut self, reads: &[(String, Option<ReadFile>)]) -> Result<Vec<Applied>> {
         let mut applied = Vec::new();
         self.transaction(|tx| {
             let mut writer = RowWriter::new(tx)?;
-            for (path, file) in &reads {
+            for (path, file) in reads {
                 let old = writer.hash_and_id(path)?;
                 match (file, old) {
                     (Some(file), Some((hash, _))) if hash == file.hash => {}
@@ -154,6 +155,21 @@ impl Index {
         self.transaction(|tx| RowWriter::new(tx)?.store(file, true))
     }
 
+    /// Content hash and card id (`None` for a problem file) of every file the index knows.
+    pub fn file_hashes(&self) -> Result<Vec<(String, String, Option<String>)>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT f.path, f.hash, i.id FROM files f LEFT JOIN items i ON i.path = f.path",
+            )
+            .ctx("reading file hashes")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .ctx("reading file hashes")?;
+        rows.collect::<rusqlite::Result<_>>()
+            .ctx("reading file hashes")
+    }
+
     /// Size and mtime of every file the index knows.
     fn stamps(&self) -> Result<HashMap<String, (i64, i64)>> {
         let mut stmt = self
@@ -166,6 +182,18 @@ impl Index {
         rows.collect::<rusqlite::Result<_>>()
             .ctx("reading file stamps")
     }
+}
+
+/// Read root-relative paths in parallel as a watcher batch needs them: a path the layout does
+/// not read as a card counts as gone, so a renamed-away card leaves the index.
+pub fn read_paths(backlog: &Backlog, paths: &[String]) -> Vec<(String, Option<ReadFile>)> {
+    paths
+        .par_iter()
+        .map(|p| {
+            let file = backlog.is_item_path(p).then(|| backlog.read(p)).flatten();
+            (p.clone(), file)
+        })
+        .collect()
 }
 
 fn id_of(parsed: &Parsed) -> Option<String> {
