@@ -58,6 +58,13 @@ pub enum Command {
     /// The derived SQLite index.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Keep the index current as files change, printing one line per change (runs until killed).
+    Watch {
+        /// One JSON object per line: `ready`, then `created`/`updated`/`deleted` with `id` and
+        /// `path`, `resynced`, `catching_up`, `error`.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args, Default)]
@@ -212,6 +219,7 @@ pub fn run(dir: &Path, command: Command) -> Result<()> {
         Command::Move { reference, status } => move_card(dir, &reference, &status),
         Command::New { title, status } => new_card(dir, &title, status.as_deref()),
         Command::Index(cmd) => index(dir, cmd),
+        Command::Watch { json } => crate::watch::run_command(dir, json),
     }
 }
 

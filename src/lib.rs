@@ -9,4 +9,5 @@ pub mod edit;
 pub mod index;
 pub mod item;
 pub mod layout;
+pub mod watch;
 pub mod writer;
