@@ -126,7 +126,7 @@ fn edit_yaml(yaml: &str, changes: &[Change], crlf: bool) -> Result<String> {
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
-    Ok(if crlf { to_crlf(&out) } else { out })
+    Ok(restore_line_endings(yaml, &out, crlf))
 }
 
 fn set_key(doc: &Document, change: &Change) -> Result<()> {
@@ -191,8 +191,19 @@ fn styled_scalar(text: &str, old: Option<ScalarStyle>) -> ScalarValue {
         Some(ScalarStyle::DoubleQuoted) => ScalarValue::double_quoted(text),
         Some(ScalarStyle::Plain) | None if plain_is_safe(text) => ScalarValue::plain(text),
         // A plain value whose new text would read as something else (a number, `null`, a
-        // comment…) gets the quotes yaml-edit picks for it.
-        _ => ScalarValue::string(text),
+        // comment…) gets quotes. yaml-edit judges by YAML 1.2 and would leave `y`, `n`, `on`…
+        // bare, which our reader (YAML 1.1 booleans) takes for a boolean: never write plain here.
+        _ => quoted_scalar(text),
+    }
+}
+
+/// The quotes yaml-edit picks for `text`, or single quotes where it would pick none.
+fn quoted_scalar(text: &str) -> ScalarValue {
+    let scalar = ScalarValue::string(text);
+    if scalar.style() == ScalarStyle::Plain {
+        ScalarValue::single_quoted(text)
+    } else {
+        scalar
     }
 }
 
@@ -216,6 +227,130 @@ fn format_number(n: f64) -> String {
     } else {
         format!("{n}")
     }
+}
+
+/// Give the edited frontmatter the line endings of the original. yaml-edit keeps every
+/// untouched line (and the ending of an edited one) as it was, but ends the lines it inserts
+/// with `\n`. In a file with one kind of ending that is fixed by converting lone `\n`s; in a
+/// file with mixed endings (edited on two systems) the output is aligned with the original, so
+/// only the inserted lines get the file's usual ending and no other line changes.
+fn restore_line_endings(original: &str, edited: &str, crlf: bool) -> String {
+    let old: Vec<&str> = original.split_inclusive('\n').collect();
+    let crlf_lines = old.iter().filter(|l| l.ends_with("\r\n")).count();
+    let lf_lines = old.iter().filter(|l| l.ends_with('\n')).count() - crlf_lines;
+    let default_crlf = match (crlf_lines, lf_lines) {
+        (0, 0) => crlf,
+        (c, l) => c >= l,
+    };
+    if lf_lines == 0 || crlf_lines == 0 {
+        return if default_crlf {
+            to_crlf(edited)
+        } else {
+            edited.to_string()
+        };
+    }
+    let new: Vec<&str> = edited.split_inclusive('\n').collect();
+    let eol = if default_crlf { "\r\n" } else { "\n" };
+    let mut out = String::with_capacity(edited.len() + 16);
+    for (line, replaces) in align(&old, &new) {
+        match replaces {
+            // Untouched: byte for byte as it was.
+            Alignment::Same => out.push_str(line),
+            // Edited in place: keep that line's own ending.
+            Alignment::Replaces(old_line) => {
+                out.push_str(strip_eol(line));
+                out.push_str(&old_line[strip_eol(old_line).len()..]);
+            }
+            // Inserted: the file's usual ending (the last line may have none).
+            Alignment::Inserted if line.ends_with('\n') => {
+                out.push_str(strip_eol(line));
+                out.push_str(eol);
+            }
+            Alignment::Inserted => out.push_str(line),
+        }
+    }
+    out
+}
+
+fn strip_eol(line: &str) -> &str {
+    line.strip_suffix('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l))
+        .unwrap_or(line)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Alignment<'a> {
+    Same,
+    Replaces(&'a str),
+    Inserted,
+}
+
+/// Pair each new line with the old line it keeps or replaces: the longest common subsequence
+/// of identical lines, then, between two kept lines, the changed lines in order.
+fn align<'a, 'b>(old: &[&'a str], new: &[&'b str]) -> Vec<(&'b str, Alignment<'a>)> {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (o, n) = (
+        &old[prefix..old.len() - suffix],
+        &new[prefix..new.len() - suffix],
+    );
+    // Pairs of (old index, new index) kept unchanged in the middle part.
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    if o.len().saturating_mul(n.len()) <= 4_000_000 {
+        let w = n.len() + 1;
+        let mut table = vec![0u32; (o.len() + 1) * w];
+        for i in (0..o.len()).rev() {
+            for j in (0..n.len()).rev() {
+                table[i * w + j] = if o[i] == n[j] {
+                    table[(i + 1) * w + j + 1] + 1
+                } else {
+                    table[(i + 1) * w + j].max(table[i * w + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < o.len() && j < n.len() {
+            if o[i] == n[j] {
+                kept.push((i, j));
+                i += 1;
+                j += 1;
+            } else if table[(i + 1) * w + j] >= table[i * w + j + 1] {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+    }
+    kept.push((o.len(), n.len()));
+    let mut out: Vec<(&'b str, Alignment<'a>)> = new[..prefix]
+        .iter()
+        .map(|l| (*l, Alignment::Same))
+        .collect();
+    let (mut i, mut j) = (0, 0);
+    for (ki, kj) in kept {
+        let gap_old = &o[i..ki];
+        for (g, line) in n[j..kj].iter().enumerate() {
+            let replaces = gap_old.get(g).map_or(Alignment::Inserted, |old_line| {
+                Alignment::Replaces(old_line)
+            });
+            out.push((line, replaces));
+        }
+        if kj < n.len() {
+            out.push((n[kj], Alignment::Same));
+        }
+        (i, j) = (ki + 1, kj + 1);
+    }
+    out.extend(
+        new[new.len() - suffix..]
+            .iter()
+            .map(|l| (*l, Alignment::Same)),
+    );
+    out
 }
 
 /// Turn lone `\n` into `\r\n`, for lines the editor inserted into a CRLF file.
@@ -354,6 +489,18 @@ mod tests {
         assert_eq!(
             append_worklog("text\n", "NEW", false),
             "text\n\n# Worklog\n\nNEW\n"
+        );
+    }
+
+    #[test]
+    fn mixed_line_endings_stay_as_they_were() {
+        let text = "---\r\nid: A\r\nstatus: x\nlabels:\n- a\r\ncreated_date: x\r\n---\r\n";
+        let edit = Edit::set(Change::text("status", "Done"))
+            .and(Change::text("updated_date", "z").after("created_date"));
+        let out = apply(text, &edit).expect("edit");
+        assert_eq!(
+            out,
+            "---\r\nid: A\r\nstatus: Done\nlabels:\n- a\r\ncreated_date: x\r\nupdated_date: z\r\n---\r\n"
         );
     }
 
