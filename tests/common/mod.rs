@@ -35,7 +35,11 @@ pub fn kano_fixture() -> tempfile::TempDir {
         .status()
         .expect("cp");
     assert!(status.success(), "copying the fixture failed");
-    let status = Command::new("chmod").args(["-R", "u+w"]).arg(dir.path()).status().expect("chmod");
+    let status = Command::new("chmod")
+        .args(["-R", "u+w"])
+        .arg(dir.path())
+        .status()
+        .expect("chmod");
     assert!(status.success());
     dir
 }
@@ -43,7 +47,10 @@ pub fn kano_fixture() -> tempfile::TempDir {
 /// The real binary, run in `backlog` with its index in `cache` (never the user's cache).
 pub fn tack(backlog: &Path, cache: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tack"));
-    cmd.arg("-C").arg(backlog).env("TACK_CACHE_DIR", cache).env_remove("TACK_INDEX");
+    cmd.arg("-C")
+        .arg(backlog)
+        .env("TACK_CACHE_DIR", cache)
+        .env_remove("TACK_INDEX");
     cmd
 }
 
@@ -70,9 +77,21 @@ pub fn git_init(dir: &Path) {
     for args in [
         &["init", "-q"][..],
         &["add", "-A"],
-        &["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init"],
+        &[
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "user.name=t",
+            "commit",
+            "-qm",
+            "init",
+        ],
     ] {
-        let status = Command::new("git").args(args).current_dir(dir).status().expect("git");
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .expect("git");
         assert!(status.success(), "git {args:?}");
     }
 }
@@ -85,4 +104,75 @@ pub fn git_diff(dir: &Path) -> String {
         .output()
         .expect("git diff");
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Card files of a backlog counted without tack: Backlog.md `backlog/tasks/*.md`; kano every
+/// `.md` under `_kano/backlog/products/*/items/` except `*.index.md`. Root-relative, sorted.
+pub fn item_files(root: &Path) -> std::collections::BTreeSet<String> {
+    let rel = |p: &Path| {
+        p.strip_prefix(root)
+            .expect("inside the root")
+            .to_str()
+            .expect("utf-8 path")
+            .to_string()
+    };
+    let mut out = std::collections::BTreeSet::new();
+    let tasks = root.join("backlog/tasks");
+    if tasks.is_dir() {
+        for entry in std::fs::read_dir(&tasks).expect("read backlog/tasks") {
+            let path = entry.expect("dir entry").path();
+            if path.is_file() && path.extension().is_some_and(|e| e == "md") {
+                out.insert(rel(&path));
+            }
+        }
+        return out;
+    }
+    let products = root.join("_kano/backlog/products");
+    for product in std::fs::read_dir(&products).expect("read _kano/backlog/products") {
+        let items = product.expect("dir entry").path().join("items");
+        for entry in walkdir::WalkDir::new(&items).into_iter().flatten() {
+            let name = entry.file_name().to_string_lossy();
+            if entry.file_type().is_file() && name.ends_with(".md") && !name.ends_with(".index.md")
+            {
+                out.insert(rel(entry.path()));
+            }
+        }
+    }
+    out
+}
+
+/// Run `tack ARGS`, assert success and parse stdout as JSON.
+pub fn json(backlog: &Path, cache: &Path, args: &[&str]) -> serde_json::Value {
+    let out = ok(backlog, cache, args);
+    serde_json::from_str(&out)
+        .unwrap_or_else(|e| panic!("tack {args:?} printed invalid JSON ({e}): {out}"))
+}
+
+/// The files a `git diff` touches and its changed lines in order, each with its `+`/`-`.
+pub fn diff_lines(diff: &str) -> (Vec<String>, Vec<String>) {
+    let mut files = Vec::new();
+    let mut lines = Vec::new();
+    for line in diff.lines() {
+        if let Some(path) = line.strip_prefix("+++ b/") {
+            files.push(path.trim_end_matches('\t').to_string());
+        } else if line.starts_with("--- a/") || line == "--- /dev/null" || line == "+++ /dev/null" {
+            continue;
+        } else if line.starts_with('+') || line.starts_with('-') {
+            lines.push(line.to_string());
+        }
+    }
+    (files, lines)
+}
+
+/// `git status --porcelain` lines (modified, added, untracked files).
+pub fn git_status(dir: &Path) -> Vec<String> {
+    let out = Command::new("git")
+        .args(["status", "--porcelain", "--untracked-files=all"])
+        .current_dir(dir)
+        .output()
+        .expect("git status");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
 }
