@@ -4,10 +4,14 @@
 //! [`writer`] back to the files, and come back to the board through the watcher like any other
 //! change.
 
+pub mod backend;
 pub mod cli;
+pub mod demo;
 pub mod edit;
 pub mod index;
 pub mod item;
 pub mod layout;
+pub mod mirror;
+pub mod tui;
 pub mod watch;
 pub mod writer;

@@ -9,12 +9,14 @@ fn main() -> ExitCode {
         eprintln!("tack: {err}");
     }
     let cli = Cli::parse();
+    if let Err(err) = tack::backend::select_index(cli.index.as_deref()) {
+        eprintln!("tack: {err}");
+        return ExitCode::from(2);
+    }
     let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     let result = match cli.command {
         Some(command) => cli::run(&dir, command),
-        None => Err(color_eyre::eyre::eyre!(
-            "the board is not available in this build; try `tack list`"
-        )),
+        None => cli::board(&dir, cli.path.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

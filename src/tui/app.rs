@@ -1,0 +1,788 @@
+//! The board's state and how keys and worker messages change it. Nothing here knows about the
+//! terminal or the disk: a key yields [`Effect`]s (requests for the worker, quit, run the
+//! editor) that the event loop carries out, which is what lets the tests drive it directly.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::cards::{CardFilter, CardStore};
+use super::keymap::{Action, Keymap, Layer};
+use super::worker::{EditKind, Msg, Op, Request, UndoStep};
+use crate::item::{Card, Item, Problem};
+use crate::layout::LayoutKind;
+
+/// Rows a card takes on the board: id line, two title lines, labels line, gap.
+pub const CARD_HEIGHT: u16 = 5;
+/// The narrowest column worth drawing; fewer columns are shown on narrow screens.
+pub const MIN_COLUMN_WIDTH: u16 = 28;
+
+/// What the event loop must do after a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    Request(Request),
+    /// Suspend the board and run `$VISUAL`/`$EDITOR` on this root-relative path.
+    Editor(String),
+    Quit,
+}
+
+/// Static facts about the backlog the board shows.
+#[derive(Debug, Clone)]
+pub struct BoardInfo {
+    pub root: String,
+    pub layout: LayoutKind,
+    pub statuses: Vec<String>,
+    pub products: Vec<String>,
+    pub priorities: Vec<String>,
+}
+
+/// The panes that can sit on top of the board; keys go to the top one only.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Overlay {
+    Detail,
+    Problems,
+    Help,
+}
+
+/// What a text prompt is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromptKind {
+    Search,
+    Filter,
+    Title { path: String },
+    Assignee { path: String },
+    Labels { path: String },
+    NewCard { status: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub text: String,
+}
+
+impl Prompt {
+    pub fn label(&self) -> &'static str {
+        match self.kind {
+            PromptKind::Search => "/",
+            PromptKind::Filter => "filter (label: assignee: priority: type:) ",
+            PromptKind::Title { .. } => "title: ",
+            PromptKind::Assignee { .. } => "assignee: ",
+            PromptKind::Labels { .. } => "labels (comma-separated): ",
+            PromptKind::NewCard { .. } => "new card title: ",
+        }
+    }
+}
+
+/// The open detail pane.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub path: String,
+    pub item: Option<Box<Item>>,
+    pub body: String,
+    pub scroll: u16,
+}
+
+pub struct App {
+    pub info: BoardInfo,
+    pub cards: CardStore,
+    pub problems: Vec<Problem>,
+    pub keymap: Keymap,
+    /// Focused column and, per column, the focused row and the first row drawn.
+    pub focus_col: usize,
+    pub rows: Vec<usize>,
+    pub scroll: Vec<usize>,
+    /// First column drawn when not all fit.
+    pub col_scroll: usize,
+    pub overlays: Vec<Overlay>,
+    pub prompt: Option<Prompt>,
+    /// A yes/no question (archive).
+    pub confirm: Option<(String, String)>,
+    pub detail: Option<Detail>,
+    pub problems_scroll: u16,
+    pub help_scroll: u16,
+    pub message: Option<String>,
+    pub busy: Option<String>,
+    pub spinner: usize,
+    pub undo: Vec<UndoStep>,
+    pub redo: Vec<UndoStep>,
+    /// Terminal size, to page and to keep the focus in view.
+    pub width: u16,
+    pub height: u16,
+    /// Focus this card once it appears (`tack PATH`, a new card).
+    pub pending_focus: Option<String>,
+    pub loaded: bool,
+}
+
+impl App {
+    pub fn new(info: BoardInfo, keymap: Keymap) -> App {
+        let cards = CardStore::new(info.statuses.clone(), Vec::new());
+        let n = cards.columns.len();
+        App {
+            info,
+            cards,
+            problems: Vec::new(),
+            keymap,
+            focus_col: 0,
+            rows: vec![0; n],
+            scroll: vec![0; n],
+            col_scroll: 0,
+            overlays: Vec::new(),
+            prompt: None,
+            confirm: None,
+            detail: None,
+            problems_scroll: 0,
+            help_scroll: 0,
+            message: None,
+            busy: None,
+            spinner: 0,
+            undo: Vec::new(),
+            redo: Vec::new(),
+            width: 80,
+            height: 24,
+            pending_focus: None,
+            loaded: false,
+        }
+    }
+
+    // ---- queries used by the views -------------------------------------------------------
+
+    pub fn focused_card(&self) -> Option<&Card> {
+        let slot = *self.cards.visible.get(self.focus_col)?.get(self.row())?;
+        self.cards.card(slot)
+    }
+
+    pub fn row(&self) -> usize {
+        self.rows.get(self.focus_col).copied().unwrap_or(0)
+    }
+
+    /// How many columns fit side by side.
+    pub fn columns_that_fit(&self) -> usize {
+        ((self.width / MIN_COLUMN_WIDTH) as usize).clamp(1, self.cards.columns.len().max(1))
+    }
+
+    /// Cards that fit in a column's height.
+    pub fn cards_per_page(&self) -> usize {
+        // title bar, column header + border, status line, footer
+        let chrome = 6;
+        (self.height.saturating_sub(chrome) / CARD_HEIGHT).max(1) as usize
+    }
+
+    pub fn top_layer(&self) -> Layer {
+        match self.overlays.last() {
+            Some(Overlay::Help) => Layer::Help,
+            Some(Overlay::Problems) => Layer::Problems,
+            Some(Overlay::Detail) => Layer::Detail,
+            None => Layer::Board,
+        }
+    }
+
+    // ---- input ---------------------------------------------------------------------------
+
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.width = width;
+        self.height = height;
+        self.keep_focus_visible();
+    }
+
+    /// Handle one key; what the event loop must do about it.
+    pub fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return vec![Effect::Quit];
+        }
+        if self.prompt.is_some() {
+            return self.prompt_key(key);
+        }
+        if let Some((path, _)) = self.confirm.take() {
+            return match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => {
+                    vec![Effect::Request(Request::Archive { path })]
+                }
+                _ => {
+                    self.message = Some("archive cancelled".into());
+                    vec![]
+                }
+            };
+        }
+        let layer = self.top_layer();
+        match self.keymap.action(layer, key) {
+            Some(action) => self.action(layer, action),
+            None => vec![],
+        }
+    }
+
+    fn action(&mut self, layer: Layer, action: Action) -> Vec<Effect> {
+        match (layer, action) {
+            (_, Action::Quit) => return vec![Effect::Quit],
+            (_, Action::Back) => self.back(),
+            (Layer::Help, Action::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
+            (Layer::Help, Action::Down) => self.help_scroll += 1,
+            (_, Action::Help) => self.overlays.push(Overlay::Help),
+            (Layer::Problems, a) => self.scroll_problems(a),
+            (
+                Layer::Detail,
+                Action::Up
+                | Action::Down
+                | Action::Top
+                | Action::Bottom
+                | Action::PageUp
+                | Action::PageDown,
+            ) => self.scroll_detail(action),
+            (_, Action::Left) => self.focus_column(self.focus_col.saturating_sub(1)),
+            (_, Action::Right) => self.focus_column(self.focus_col + 1),
+            (_, Action::Up) => self.focus_row(self.row().saturating_sub(1)),
+            (_, Action::Down) => self.focus_row(self.row() + 1),
+            (_, Action::Top) => self.focus_row(0),
+            (_, Action::Bottom) => self.focus_row(usize::MAX),
+            (_, Action::PageUp) => self.focus_row(self.row().saturating_sub(self.cards_per_page())),
+            (_, Action::PageDown) => self.focus_row(self.row() + self.cards_per_page()),
+            (_, Action::MoveLeft) => return self.move_card(-1),
+            (_, Action::MoveRight) => return self.move_card(1),
+            (_, Action::ReorderUp) => return self.reorder(-1),
+            (_, Action::ReorderDown) => return self.reorder(1),
+            (_, Action::OpenDetail) => return self.open_detail(),
+            (_, Action::EditTitle) => self.open_card_prompt(|path, card| Prompt {
+                kind: PromptKind::Title { path },
+                text: card.title.clone(),
+            }),
+            (_, Action::SetAssignee) => self.open_card_prompt(|path, card| Prompt {
+                kind: PromptKind::Assignee { path },
+                text: card.assignee.clone().unwrap_or_default(),
+            }),
+            (_, Action::EditLabels) => self.open_card_prompt(|path, card| Prompt {
+                kind: PromptKind::Labels { path },
+                text: card.labels.join(", "),
+            }),
+            (_, Action::OpenEditor) => {
+                if let Some(path) = self.current_path() {
+                    return vec![Effect::Editor(path)];
+                }
+            }
+            (_, Action::Search) => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Search,
+                    text: self.cards.search.clone(),
+                })
+            }
+            (_, Action::Filter) => {
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::Filter,
+                    text: self.cards.filter.describe(),
+                })
+            }
+            (_, Action::RaisePriority) => return self.shift_priority(-1),
+            (_, Action::LowerPriority) => return self.shift_priority(1),
+            (_, Action::NewCard) => {
+                let status = self
+                    .cards
+                    .columns
+                    .get(self.focus_col)
+                    .cloned()
+                    .unwrap_or_default();
+                self.prompt = Some(Prompt {
+                    kind: PromptKind::NewCard { status },
+                    text: String::new(),
+                });
+            }
+            (_, Action::Archive) => {
+                if let Some(card) = self.focused_card() {
+                    let question = format!("archive {} \"{}\"? (y/n)", card.id, card.title);
+                    self.confirm = Some((card.path.clone(), question));
+                }
+            }
+            (_, Action::Undo) => return self.undo(),
+            (_, Action::Redo) => return self.redo(),
+            (_, Action::NextProduct) => self.next_product(),
+            (_, Action::Problems) => {
+                self.problems_scroll = 0;
+                self.overlays.push(Overlay::Problems);
+            }
+        }
+        vec![]
+    }
+
+    fn back(&mut self) {
+        if self.overlays.pop().is_some() {
+            if !self.overlays.contains(&Overlay::Detail) {
+                self.detail = None;
+            }
+            return;
+        }
+        if !self.cards.search.is_empty() || !self.cards.filter.is_empty() {
+            let path = self.focused_card().map(|c| c.path.clone());
+            self.cards.set_search("");
+            self.cards.set_filter(CardFilter::default());
+            self.message = Some("search and filter cleared".into());
+            self.refocus(path);
+        }
+    }
+
+    fn prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(prompt) = self.prompt.as_mut() else {
+            return vec![];
+        };
+        let mut text_changed = false;
+        match key.code {
+            KeyCode::Esc => {
+                let was_search = prompt.kind == PromptKind::Search;
+                self.prompt = None;
+                if was_search {
+                    let path = self.focused_card().map(|c| c.path.clone());
+                    self.cards.set_search("");
+                    self.refocus(path);
+                }
+                return vec![];
+            }
+            KeyCode::Enter => {
+                let Some(prompt) = self.prompt.take() else {
+                    return vec![];
+                };
+                return self.submit(prompt);
+            }
+            KeyCode::Backspace => {
+                prompt.text.pop();
+                text_changed = true;
+            }
+            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
+                prompt.text.clear();
+                text_changed = true;
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                prompt.text.push(c);
+                text_changed = true;
+            }
+            _ => {}
+        }
+        if text_changed && prompt.kind == PromptKind::Search {
+            let pattern = prompt.text.clone();
+            let path = self.focused_card().map(|c| c.path.clone());
+            self.cards.set_search(&pattern);
+            self.refocus(path);
+        }
+        vec![]
+    }
+
+    fn submit(&mut self, prompt: Prompt) -> Vec<Effect> {
+        let text = prompt.text.trim().to_string();
+        let apply = |path: String, op: Op| {
+            vec![Effect::Request(Request::Apply {
+                path,
+                op,
+                kind: EditKind::New,
+            })]
+        };
+        match prompt.kind {
+            PromptKind::Search => {
+                self.message = Some(format!("{} cards match", self.cards.visible_len()));
+                vec![]
+            }
+            PromptKind::Filter => {
+                match CardFilter::parse(&text) {
+                    Ok(filter) => {
+                        let path = self.focused_card().map(|c| c.path.clone());
+                        self.cards.set_filter(filter);
+                        self.refocus(path);
+                    }
+                    Err(e) => self.message = Some(e),
+                }
+                vec![]
+            }
+            PromptKind::Title { .. } | PromptKind::NewCard { .. } if text.is_empty() => {
+                self.message = Some("a card needs a title".into());
+                vec![]
+            }
+            PromptKind::Title { path } => apply(path, Op::Title(text)),
+            PromptKind::Assignee { path } => apply(path, Op::Assignee(text)),
+            PromptKind::Labels { path } => {
+                let labels = text
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(String::from)
+                    .collect();
+                apply(path, Op::Labels(labels))
+            }
+            PromptKind::NewCard { status } => vec![Effect::Request(Request::Create {
+                title: text,
+                status,
+            })],
+        }
+    }
+
+    // ---- focus ---------------------------------------------------------------------------
+
+    fn focus_column(&mut self, col: usize) {
+        self.focus_col = col.min(self.cards.columns.len().saturating_sub(1));
+        self.clamp_row();
+        self.keep_focus_visible();
+    }
+
+    fn focus_row(&mut self, row: usize) {
+        if let Some(r) = self.rows.get_mut(self.focus_col) {
+            *r = row;
+        }
+        self.clamp_row();
+        self.keep_focus_visible();
+    }
+
+    fn clamp_row(&mut self) {
+        self.rows.resize(self.cards.columns.len(), 0);
+        self.scroll.resize(self.cards.columns.len(), 0);
+        for (col, row) in self.rows.iter_mut().enumerate() {
+            let len = self.cards.visible.get(col).map_or(0, Vec::len);
+            *row = (*row).min(len.saturating_sub(1));
+        }
+    }
+
+    /// Scroll each column so its focused row is drawn, and the columns so the focused one is.
+    fn keep_focus_visible(&mut self) {
+        self.clamp_row();
+        let page = self.cards_per_page();
+        for (row, scroll) in self.rows.iter().zip(self.scroll.iter_mut()) {
+            if *row < *scroll {
+                *scroll = *row;
+            } else if *row >= *scroll + page {
+                *scroll = row + 1 - page;
+            }
+        }
+        let fit = self.columns_that_fit();
+        if self.focus_col < self.col_scroll {
+            self.col_scroll = self.focus_col;
+        } else if self.focus_col >= self.col_scroll + fit {
+            self.col_scroll = self.focus_col + 1 - fit;
+        }
+        self.col_scroll = self
+            .col_scroll
+            .min(self.cards.columns.len().saturating_sub(fit));
+    }
+
+    /// Put the focus on the card at `path` if it is shown; otherwise keep the position.
+    fn refocus(&mut self, path: Option<String>) {
+        if let Some(path) = path {
+            if self.focus_path(&path) {
+                return;
+            }
+        }
+        self.clamp_row();
+        self.keep_focus_visible();
+    }
+
+    /// Focus the card at `path`; false if it is not on the board (filtered out or unknown).
+    pub fn focus_path(&mut self, path: &str) -> bool {
+        let Some(slot) = self.cards.slot_of(path) else {
+            return false;
+        };
+        for (col, slots) in self.cards.visible.iter().enumerate() {
+            if let Some(row) = slots.iter().position(|s| *s == slot) {
+                self.focus_col = col;
+                self.rows.resize(self.cards.columns.len(), 0);
+                self.rows[col] = row;
+                self.keep_focus_visible();
+                return true;
+            }
+        }
+        false
+    }
+
+    fn current_path(&self) -> Option<String> {
+        match (self.top_layer(), &self.detail) {
+            (Layer::Detail, Some(d)) => Some(d.path.clone()),
+            _ => self.focused_card().map(|c| c.path.clone()),
+        }
+    }
+
+    fn current_card(&self) -> Option<Card> {
+        let path = self.current_path()?;
+        self.cards
+            .slot_of(&path)
+            .and_then(|s| self.cards.card(s))
+            .cloned()
+    }
+
+    // ---- edits ---------------------------------------------------------------------------
+
+    fn move_card(&mut self, step: isize) -> Vec<Effect> {
+        let Some(card) = self.current_card() else {
+            return vec![];
+        };
+        let Some(col) = self.cards.columns.iter().position(|c| *c == card.status) else {
+            return vec![];
+        };
+        let target = col as isize + step;
+        if target < 0 || target as usize >= self.cards.columns.len() {
+            self.message = Some(format!(
+                "{} is already in the {} column",
+                card.id,
+                if step < 0 { "first" } else { "last" }
+            ));
+            return vec![];
+        }
+        let status = self.cards.columns[target as usize].clone();
+        self.pending_focus = Some(card.path.clone());
+        vec![Effect::Request(Request::Apply {
+            path: card.path,
+            op: Op::Move(status),
+            kind: EditKind::New,
+        })]
+    }
+
+    fn reorder(&mut self, step: isize) -> Vec<Effect> {
+        if self.info.layout == LayoutKind::Kano {
+            self.message =
+                Some("kano cards have no order field: the column is sorted by id".into());
+            return vec![];
+        }
+        let col = self.focus_col;
+        let row = self.row();
+        let slots = &self.cards.visible[col];
+        let target = row as isize + step;
+        if target < 0 || target as usize >= slots.len() {
+            return vec![];
+        }
+        let ordinal_at = |r: isize| -> Option<f64> {
+            if r < 0 {
+                return None;
+            }
+            let card = self.cards.card(*slots.get(r as usize)?)?;
+            Some(card.ordinal.unwrap_or(((r + 1) * 1000) as f64))
+        };
+        let neighbour = ordinal_at(target).unwrap_or(0.0);
+        let beyond = ordinal_at(target + step);
+        let new = match beyond {
+            Some(b) => (neighbour + b) / 2.0,
+            None => neighbour + step as f64 * 1000.0,
+        };
+        let Some(card) = self.focused_card().cloned() else {
+            return vec![];
+        };
+        self.pending_focus = Some(card.path.clone());
+        vec![Effect::Request(Request::Apply {
+            path: card.path,
+            op: Op::Ordinal(new),
+            kind: EditKind::New,
+        })]
+    }
+
+    fn shift_priority(&mut self, step: isize) -> Vec<Effect> {
+        let Some(card) = self.current_card() else {
+            return vec![];
+        };
+        let scale = &self.info.priorities;
+        let current = card
+            .priority
+            .as_deref()
+            .and_then(|p| scale.iter().position(|s| s.eq_ignore_ascii_case(p)));
+        let next = match current {
+            Some(i) => (i as isize + step).clamp(0, scale.len() as isize - 1) as usize,
+            None => scale.len() / 2,
+        };
+        if current == Some(next) {
+            self.message = Some(format!(
+                "{} is already at priority {}",
+                card.id, scale[next]
+            ));
+            return vec![];
+        }
+        vec![Effect::Request(Request::Apply {
+            path: card.path,
+            op: Op::Priority(scale[next].clone()),
+            kind: EditKind::New,
+        })]
+    }
+
+    fn undo(&mut self) -> Vec<Effect> {
+        match self.undo.last() {
+            Some(step) => vec![Effect::Request(Request::Apply {
+                path: step.path.clone(),
+                op: step.undo.clone(),
+                kind: EditKind::Undo,
+            })],
+            None => {
+                self.message = Some("nothing to undo".into());
+                vec![]
+            }
+        }
+    }
+
+    fn redo(&mut self) -> Vec<Effect> {
+        match self.redo.last() {
+            Some(step) => vec![Effect::Request(Request::Apply {
+                path: step.path.clone(),
+                op: step.redo.clone(),
+                kind: EditKind::Redo,
+            })],
+            None => {
+                self.message = Some("nothing to redo".into());
+                vec![]
+            }
+        }
+    }
+
+    fn open_detail(&mut self) -> Vec<Effect> {
+        let Some(card) = self.focused_card() else {
+            return vec![];
+        };
+        let path = card.path.clone();
+        self.detail = Some(Detail {
+            path: path.clone(),
+            item: None,
+            body: String::new(),
+            scroll: 0,
+        });
+        self.overlays.push(Overlay::Detail);
+        vec![Effect::Request(Request::LoadDetail { path })]
+    }
+
+    fn open_card_prompt(&mut self, make: impl FnOnce(String, &Card) -> Prompt) {
+        if let Some(card) = self.current_card() {
+            self.prompt = Some(make(card.path.clone(), &card));
+        }
+    }
+
+    fn scroll_detail(&mut self, action: Action) {
+        let page = self.height.saturating_sub(4);
+        if let Some(d) = self.detail.as_mut() {
+            d.scroll = match action {
+                Action::Up => d.scroll.saturating_sub(1),
+                Action::Down => d.scroll.saturating_add(1),
+                Action::Top => 0,
+                Action::Bottom => u16::MAX / 2,
+                Action::PageUp => d.scroll.saturating_sub(page),
+                Action::PageDown => d.scroll.saturating_add(page),
+                _ => d.scroll,
+            };
+        }
+    }
+
+    fn scroll_problems(&mut self, action: Action) {
+        let max = self.problems.len().saturating_sub(1) as u16;
+        self.problems_scroll = match action {
+            Action::Up => self.problems_scroll.saturating_sub(1),
+            Action::Down => (self.problems_scroll + 1).min(max),
+            Action::Top => 0,
+            Action::Bottom => max,
+            Action::PageUp => self.problems_scroll.saturating_sub(10),
+            Action::PageDown => (self.problems_scroll + 10).min(max),
+            _ => self.problems_scroll,
+        };
+    }
+
+    fn next_product(&mut self) {
+        if self.info.products.len() < 2 {
+            self.message = Some("this backlog has one product".into());
+            return;
+        }
+        let next = match &self.cards.product {
+            None => Some(self.info.products[0].clone()),
+            Some(p) => {
+                let i = self
+                    .info
+                    .products
+                    .iter()
+                    .position(|x| x == p)
+                    .map_or(0, |i| i + 1);
+                self.info.products.get(i).cloned()
+            }
+        };
+        self.message = Some(format!("product: {}", next.as_deref().unwrap_or("all")));
+        self.cards.set_product(next);
+        self.clamp_row();
+        self.keep_focus_visible();
+    }
+
+    // ---- worker messages -----------------------------------------------------------------
+
+    pub fn tick(&mut self) {
+        self.spinner = self.spinner.wrapping_add(1);
+    }
+
+    /// Apply a worker message. Focus, scroll and filters are kept; a card that vanished from
+    /// under the focus hands it to its neighbour. Returns follow-up effects (reload the detail).
+    pub fn msg(&mut self, msg: Msg) -> Vec<Effect> {
+        let focused = self.focused_card().map(|c| c.path.clone());
+        let mut effects = Vec::new();
+        match msg {
+            Msg::Snapshot { cards, problems } => {
+                self.cards.replace_all(cards);
+                self.problems = problems;
+                self.loaded = true;
+            }
+            Msg::Cards {
+                upserts,
+                removed,
+                problems,
+            } => {
+                if let Some(d) = &self.detail {
+                    if upserts.iter().any(|c| c.path == d.path)
+                        && self.pending_focus.as_deref() != Some(&d.path)
+                    {
+                        effects.push(Effect::Request(Request::LoadDetail {
+                            path: d.path.clone(),
+                        }));
+                    }
+                    if removed.contains(&d.path) {
+                        self.message = Some(format!("{} was deleted on disk", d.path));
+                    }
+                }
+                self.cards.apply(upserts, &removed);
+                if let Some(problems) = problems {
+                    self.problems = problems;
+                }
+            }
+            Msg::Detail { item, body } => {
+                if let Some(d) = self.detail.as_mut().filter(|d| d.path == item.card.path) {
+                    d.item = Some(item);
+                    d.body = body;
+                }
+            }
+            Msg::Edited {
+                message,
+                step,
+                kind,
+            } => {
+                self.message = Some(message);
+                match (kind, step) {
+                    (EditKind::New, Some(step)) => {
+                        self.undo.push(step);
+                        self.redo.clear();
+                    }
+                    (EditKind::Undo, _) => {
+                        if let Some(step) = self.undo.pop() {
+                            self.redo.push(step);
+                        }
+                    }
+                    (EditKind::Redo, _) => {
+                        if let Some(step) = self.redo.pop() {
+                            self.undo.push(step);
+                        }
+                    }
+                    (EditKind::New, None) => {}
+                }
+            }
+            Msg::Focus { path } => self.pending_focus = Some(path),
+            Msg::Busy(what) => self.busy = what,
+            Msg::Info(message) | Msg::Failed(message) => self.message = Some(message),
+        }
+        self.after_change(focused);
+        if let Some(d) = &self.detail {
+            if self.pending_focus.as_deref() == Some(&d.path) && effects.is_empty() {
+                effects.push(Effect::Request(Request::LoadDetail {
+                    path: d.path.clone(),
+                }));
+            }
+        }
+        effects
+    }
+
+    /// Keep the focus on the same card when it is still shown; else stay at the same row
+    /// (the neighbour takes its place).
+    fn after_change(&mut self, focused: Option<String>) {
+        self.rows.resize(self.cards.columns.len(), 0);
+        self.scroll.resize(self.cards.columns.len(), 0);
+        if let Some(path) = self.pending_focus.take() {
+            if self.focus_path(&path) {
+                return;
+            }
+            self.pending_focus = Some(path);
+        }
+        self.refocus(focused);
+    }
+}

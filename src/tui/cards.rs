@@ -1,0 +1,346 @@
+//! The board's copy of the cards: stored once, bucketed into columns, and narrowed by the
+//! filter, the product and the fuzzy search. Updates arrive as deltas (one card moved, a
+//! watcher batch), so a move on 100,000 cards touches two columns, not the whole board.
+
+use std::collections::HashMap;
+
+use fuzzy_matcher::skim::SkimMatcherV2;
+use fuzzy_matcher::FuzzyMatcher;
+
+use crate::index::query::board_order;
+use crate::item::Card;
+
+/// Field filters set with `f` (`label:x assignee:y priority:z type:t`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CardFilter {
+    pub label: Option<String>,
+    pub assignee: Option<String>,
+    pub priority: Option<String>,
+    pub kind: Option<String>,
+}
+
+impl CardFilter {
+    /// Parse `label:bug assignee:alice`; unknown keys are returned as errors for the status line.
+    pub fn parse(text: &str) -> Result<CardFilter, String> {
+        let mut f = CardFilter::default();
+        for term in text.split_whitespace() {
+            let (key, value) = term.split_once(':').ok_or_else(|| {
+                format!("`{term}`: write key:value (label, assignee, priority, type)")
+            })?;
+            let slot = match key.to_ascii_lowercase().as_str() {
+                "label" | "l" => &mut f.label,
+                "assignee" | "a" | "owner" => &mut f.assignee,
+                "priority" | "p" => &mut f.priority,
+                "type" | "t" => &mut f.kind,
+                other => {
+                    return Err(format!(
+                        "unknown filter `{other}` (label, assignee, priority, type)"
+                    ))
+                }
+            };
+            *slot = Some(value.to_string());
+        }
+        Ok(f)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == CardFilter::default()
+    }
+
+    pub fn describe(&self) -> String {
+        [
+            ("label", &self.label),
+            ("assignee", &self.assignee),
+            ("priority", &self.priority),
+            ("type", &self.kind),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}:{v}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+    }
+
+    fn matches(&self, card: &Card) -> bool {
+        let eq = |a: &str, b: &str| {
+            a.trim_start_matches('@')
+                .eq_ignore_ascii_case(b.trim_start_matches('@'))
+        };
+        self.label
+            .as_ref()
+            .is_none_or(|l| card.labels.iter().any(|x| eq(x, l)))
+            && self
+                .assignee
+                .as_ref()
+                .is_none_or(|a| card.assignees.iter().any(|x| eq(x, a)))
+            && self
+                .priority
+                .as_ref()
+                .is_none_or(|p| card.priority.as_deref().is_some_and(|x| eq(x, p)))
+            && self
+                .kind
+                .as_ref()
+                .is_none_or(|t| card.kind.as_deref().is_some_and(|x| eq(x, t)))
+    }
+}
+
+/// Fuzzy matching behind one small interface, so the matcher can be swapped (nucleo) without
+/// touching the board.
+pub trait Matcher: Send {
+    fn matches(&self, haystack: &str, pattern: &str) -> bool;
+}
+
+/// fuzzy-matcher's skim algorithm, case-insensitive unless the pattern has capitals (smart case).
+pub struct SkimMatcher(SkimMatcherV2);
+
+impl Default for SkimMatcher {
+    fn default() -> Self {
+        SkimMatcher(SkimMatcherV2::default().smart_case())
+    }
+}
+
+impl Matcher for SkimMatcher {
+    fn matches(&self, haystack: &str, pattern: &str) -> bool {
+        self.0.fuzzy_match(haystack, pattern).is_some()
+    }
+}
+
+/// All cards, their columns and the current narrowing.
+pub struct CardStore {
+    slots: Vec<Option<Card>>,
+    haystacks: Vec<String>,
+    by_path: HashMap<String, usize>,
+    free: Vec<usize>,
+    /// Column names in board order.
+    pub columns: Vec<String>,
+    configured: Vec<String>,
+    /// Per column: slots sorted in board order (all cards).
+    sorted: Vec<Vec<usize>>,
+    /// Per column: the slots shown after filter, product and search.
+    pub visible: Vec<Vec<usize>>,
+    pub filter: CardFilter,
+    pub product: Option<String>,
+    pub search: String,
+    /// Slots that matched the previous search, to narrow from when the pattern grows.
+    search_hits: Option<(String, Vec<bool>)>,
+    matcher: Box<dyn Matcher>,
+}
+
+impl CardStore {
+    /// `configured`: the layout's statuses; columns for other statuses are added as cards use them.
+    pub fn new(configured: Vec<String>, cards: Vec<Card>) -> CardStore {
+        let mut store = CardStore {
+            slots: Vec::new(),
+            haystacks: Vec::new(),
+            by_path: HashMap::new(),
+            free: Vec::new(),
+            columns: configured.clone(),
+            configured,
+            sorted: Vec::new(),
+            visible: Vec::new(),
+            filter: CardFilter::default(),
+            product: None,
+            search: String::new(),
+            search_hits: None,
+            matcher: Box::new(SkimMatcher::default()),
+        };
+        store.replace_all(cards);
+        store
+    }
+
+    /// Replace every card (a full snapshot).
+    pub fn replace_all(&mut self, cards: Vec<Card>) {
+        self.slots.clear();
+        self.haystacks.clear();
+        self.by_path.clear();
+        self.free.clear();
+        self.columns = self.configured.clone();
+        for card in cards {
+            self.column_of(&card.status);
+            self.by_path.insert(card.path.clone(), self.slots.len());
+            self.haystacks.push(haystack(&card));
+            self.slots.push(Some(card));
+        }
+        self.sorted = vec![Vec::new(); self.columns.len()];
+        for (slot, card) in self.slots.iter().enumerate() {
+            if let Some(card) = card {
+                let col = self
+                    .columns
+                    .iter()
+                    .position(|c| *c == card.status)
+                    .unwrap_or(0);
+                self.sorted[col].push(slot);
+            }
+        }
+        for col in &mut self.sorted {
+            let slots = &self.slots;
+            col.sort_by(|a, b| match (&slots[*a], &slots[*b]) {
+                (Some(a), Some(b)) => board_order(a, b),
+                _ => std::cmp::Ordering::Equal,
+            });
+        }
+        self.search_hits = None;
+        self.refresh_visible();
+    }
+
+    fn column_of(&mut self, status: &str) -> usize {
+        if let Some(i) = self.columns.iter().position(|c| c == status) {
+            return i;
+        }
+        self.columns.push(status.to_string());
+        self.sorted.push(Vec::new());
+        self.visible.push(Vec::new());
+        self.columns.len() - 1
+    }
+
+    /// Insert or replace cards, and drop removed paths; keeps every other card where it was.
+    pub fn apply(&mut self, upserts: Vec<Card>, removed: &[String]) {
+        for path in removed {
+            if let Some(slot) = self.by_path.remove(path) {
+                self.unplace(slot);
+                self.slots[slot] = None;
+                self.haystacks[slot].clear();
+                self.free.push(slot);
+            }
+        }
+        for card in upserts {
+            let slot = match self.by_path.get(&card.path) {
+                Some(&slot) => {
+                    self.unplace(slot);
+                    slot
+                }
+                None => {
+                    let slot = self.free.pop().unwrap_or_else(|| {
+                        self.slots.push(None);
+                        self.haystacks.push(String::new());
+                        self.slots.len() - 1
+                    });
+                    self.by_path.insert(card.path.clone(), slot);
+                    slot
+                }
+            };
+            let col = self.column_of(&card.status);
+            self.haystacks[slot] = haystack(&card);
+            self.slots[slot] = Some(card);
+            self.place(slot, col);
+        }
+        self.search_hits = None;
+        self.refresh_visible();
+    }
+
+    fn unplace(&mut self, slot: usize) {
+        for col in &mut self.sorted {
+            if let Some(pos) = col.iter().position(|s| *s == slot) {
+                col.remove(pos);
+                return;
+            }
+        }
+    }
+
+    fn place(&mut self, slot: usize, col: usize) {
+        let slots = &self.slots;
+        let Some(card) = &slots[slot] else { return };
+        let pos = self.sorted[col].partition_point(|other| match &slots[*other] {
+            Some(o) => board_order(o, card) == std::cmp::Ordering::Less,
+            None => true,
+        });
+        self.sorted[col].insert(pos, slot);
+    }
+
+    pub fn card(&self, slot: usize) -> Option<&Card> {
+        self.slots.get(slot).and_then(Option::as_ref)
+    }
+
+    pub fn slot_of(&self, path: &str) -> Option<usize> {
+        self.by_path.get(path).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
+    }
+
+    pub fn visible_len(&self) -> usize {
+        self.visible.iter().map(Vec::len).sum()
+    }
+
+    /// Set the search pattern and re-filter. A pattern that extends the previous one only
+    /// re-checks the cards that matched before.
+    pub fn set_search(&mut self, pattern: &str) {
+        self.search = pattern.to_string();
+        self.refresh_visible();
+    }
+
+    pub fn set_filter(&mut self, filter: CardFilter) {
+        self.filter = filter;
+        self.refresh_visible();
+    }
+
+    pub fn set_product(&mut self, product: Option<String>) {
+        self.product = product;
+        self.refresh_visible();
+    }
+
+    fn search_matches(&mut self) -> Option<Vec<bool>> {
+        let pattern = self.search.trim().to_string();
+        if pattern.is_empty() {
+            self.search_hits = None;
+            return None;
+        }
+        let previous = self
+            .search_hits
+            .take()
+            .filter(|(p, _)| pattern.starts_with(p.as_str()));
+        let hits: Vec<bool> = (0..self.slots.len())
+            .map(|slot| {
+                let was = previous
+                    .as_ref()
+                    .is_none_or(|(_, h)| h.get(slot).copied().unwrap_or(true));
+                was && self.slots[slot].is_some()
+                    && self.matcher.matches(&self.haystacks[slot], &pattern)
+            })
+            .collect();
+        self.search_hits = Some((pattern, hits.clone()));
+        Some(hits)
+    }
+
+    fn refresh_visible(&mut self) {
+        let hits = self.search_matches();
+        let slots = &self.slots;
+        let keep = |slot: &usize| {
+            let Some(card) = &slots[*slot] else {
+                return false;
+            };
+            hits.as_ref().is_none_or(|h| h[*slot])
+                && self.filter.matches(card)
+                && self
+                    .product
+                    .as_ref()
+                    .is_none_or(|p| card.product.as_deref() == Some(p.as_str()))
+        };
+        self.visible = self
+            .sorted
+            .iter()
+            .map(|col| col.iter().copied().filter(keep).collect())
+            .collect();
+    }
+}
+
+/// What the fuzzy search looks at: id, title, labels and assignees.
+fn haystack(card: &Card) -> String {
+    let mut s = String::with_capacity(card.id.len() + card.title.len() + 32);
+    s.push_str(&card.id);
+    s.push(' ');
+    s.push_str(&card.title);
+    for label in &card.labels {
+        s.push_str(" #");
+        s.push_str(label);
+    }
+    for name in &card.assignees {
+        s.push(' ');
+        s.push_str(name);
+    }
+    s
+}
