@@ -23,6 +23,10 @@ pub struct Cli {
     /// Run as if tack was started in DIR (like git -C).
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub dir: Option<PathBuf>,
+    /// Where the local index lives: sqlite://PATH or a bare path (default: $TACK_INDEX, else
+    /// the cache directory).
+    #[arg(long = "index", value_name = "URI", global = true)]
+    pub index: Option<String>,
     /// Open the board on this directory or card file (the card is focused).
     #[arg(value_name = "PATH")]
     pub path: Option<PathBuf>,
@@ -55,9 +59,31 @@ pub enum Command {
         #[arg(long)]
         status: Option<String>,
     },
+    /// Open the board on a bundled demo backlog, copied to a temporary directory.
+    Demo,
     /// The derived SQLite index.
     #[command(subcommand)]
     Index(IndexCommand),
+    /// Mirror the backlog into PostgreSQL, one way from the files (see docs/mirror.md).
+    Mirror(crate::mirror::MirrorArgs),
+    /// The backends in force: where the index lives and, with $TACK_MIRROR, the mirror.
+    Backends {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every card with its fields and body, as one JSON document on stdout.
+    Export {
+        #[arg(long, required = true)]
+        json: bool,
+    },
+    /// Create card files from a `tack export --json` document (`-` for stdin); existing files
+    /// are never overwritten.
+    Import {
+        #[arg(long, required = true)]
+        json: bool,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
     /// Keep the index current as files change, printing one line per change (runs until killed).
     Watch {
         /// One JSON object per line: `ready`, then `created`/`updated`/`deleted` with `id` and
@@ -219,7 +245,12 @@ pub fn run(dir: &Path, command: Command) -> Result<()> {
         Command::Move { reference, status } => move_card(dir, &reference, &status),
         Command::New { title, status } => new_card(dir, &title, status.as_deref()),
         Command::Index(cmd) => index(dir, cmd),
+        Command::Demo => demo(),
         Command::Watch { json } => crate::watch::run_command(dir, json),
+        Command::Mirror(args) => crate::mirror::run(dir, args),
+        Command::Backends { json } => crate::mirror::backends(dir, json),
+        Command::Export { .. } => crate::mirror::export::export(dir),
+        Command::Import { file, .. } => crate::mirror::export::import(dir, &file),
     }
 }
 
@@ -359,6 +390,20 @@ fn index(dir: &Path, cmd: IndexCommand) -> Result<()> {
                 );
                 println!("cards:   {}", status.items);
                 println!("problems: {}", status.invalid);
+                if let Some(m) = &status.mirror {
+                    println!(
+                        "mirror:  {} (last sync {}: {} rows written in {} ms, {} lock waits{})",
+                        m.mirror,
+                        m.last_sync_at,
+                        m.rows_written,
+                        m.last_sync_ms,
+                        m.lock_waits,
+                        m.last_error
+                            .as_deref()
+                            .map(|e| format!("; last error: {e}"))
+                            .unwrap_or_default()
+                    );
+                }
             }
         }
         IndexCommand::Check => {
@@ -388,6 +433,35 @@ fn index(dir: &Path, cmd: IndexCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Open the board on the backlog found from `dir`, or on the card file `path` (focused).
+pub fn board(dir: &Path, path: Option<&Path>) -> Result<()> {
+    let target = match path {
+        Some(p) if p.is_absolute() => p.to_path_buf(),
+        Some(p) => dir.join(p),
+        None => dir.to_path_buf(),
+    };
+    if !target.exists() {
+        return Err(UsageError(format!("{} does not exist", target.display())).into());
+    }
+    let backlog = Backlog::discover(&target)?;
+    writer::clean_stale_temps(&backlog);
+    let focus = target
+        .is_file()
+        .then(|| std::fs::canonicalize(&target).ok())
+        .flatten()
+        .and_then(|abs| backlog.rel(&abs));
+    let index = Index::open(&backlog)?;
+    crate::tui::run(backlog, index, focus)
+}
+
+/// The demo backlog bundled in `assets/demo`, copied so the user's edits go nowhere.
+fn demo() -> Result<()> {
+    let dir = tempfile::Builder::new().prefix("tack-demo-").tempdir()?;
+    crate::demo::unpack(dir.path())?;
+    eprintln!("tack: demo backlog in {}", dir.path().display());
+    board(dir.path(), None)
 }
 
 /// Differences between the index and a fresh parse of every file, one line each.

@@ -91,6 +91,35 @@ pub fn create(backlog: &Backlog, index: &mut Index, file: &NewFile) -> Result<It
     finish(backlog, index, &file.path, file.text.clone().into_bytes())
 }
 
+/// Archive a card the way its layout does (see [`Backlog::archive_path`]): one rename within
+/// the backlog, refused if the file changed since `base_hash` or the destination exists.
+/// Returns the new root-relative path.
+pub fn archive(backlog: &Backlog, index: &mut Index, path: &str, base_hash: &str) -> Result<String, WriteError> {
+    let abs = confined(backlog, path)?;
+    let bytes = read(&abs, path)?;
+    if item::content_hash(&bytes) != base_hash {
+        return Err(WriteError::Conflict { path: path.into() });
+    }
+    let today = chrono::Local::now().date_naive();
+    let dest = backlog
+        .archive_path(path, today)
+        .ok_or_else(|| refused(path, "this card is not where its layout keeps cards".into()))?;
+    let dest_abs = confined(backlog, &dest)?;
+    if dest_abs.exists() {
+        return Err(WriteError::Exists { path: dest });
+    }
+    if let Some(dir) = dest_abs.parent() {
+        fs::create_dir_all(dir).map_err(|source| io(&dest, source))?;
+    }
+    fs::rename(&abs, &dest_abs).map_err(|source| io(path, source))?;
+    sync_dir(abs.parent()).map_err(|source| io(path, source))?;
+    sync_dir(dest_abs.parent()).map_err(|source| io(&dest, source))?;
+    index
+        .apply_paths(backlog, &[path.to_string()])
+        .map_err(|e| refused(path, format!("archived, but the index update failed: {e:#}")))?;
+    Ok(dest)
+}
+
 /// Remove temp files left by writers that were killed mid-write (their pid is gone).
 pub fn clean_stale_temps(backlog: &Backlog) {
     let mut dirs: Vec<PathBuf> = match backlog.kind {

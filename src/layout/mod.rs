@@ -279,6 +279,54 @@ impl Backlog {
     }
 }
 
+/// Card fields the board edits, named once so each layout can say which key holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardField {
+    Title,
+    Priority,
+    Assignee,
+    Labels,
+    Ordinal,
+}
+
+impl Backlog {
+    /// The frontmatter key holding `field` in this layout, or `None` if the layout has none
+    /// (kano has no ordering field).
+    pub fn key_for(&self, field: CardField) -> Option<&'static str> {
+        match (self.kind, field) {
+            (_, CardField::Title) => Some("title"),
+            (_, CardField::Priority) => Some("priority"),
+            (LayoutKind::BacklogMd, CardField::Assignee) => Some("assignee"),
+            (LayoutKind::Kano, CardField::Assignee) => Some("owner"),
+            (LayoutKind::BacklogMd, CardField::Labels) => Some("labels"),
+            (LayoutKind::Kano, CardField::Labels) => Some("tags"),
+            (LayoutKind::BacklogMd, CardField::Ordinal) => Some("ordinal"),
+            (LayoutKind::Kano, CardField::Ordinal) => None,
+        }
+    }
+
+    /// Priorities from highest to lowest, as the layout writes them.
+    pub fn priorities(&self) -> &'static [&'static str] {
+        match self.kind {
+            LayoutKind::BacklogMd => &["high", "medium", "low"],
+            LayoutKind::Kano => &["P0", "P1", "P2", "P3"],
+        }
+    }
+
+    /// Where archiving puts a card, as the layout's own tool does: Backlog.md moves it to
+    /// `backlog/archive/tasks/`, kano to `_trash/<date>/` in its product directory.
+    pub fn archive_path(&self, rel: &str, today: chrono::NaiveDate) -> Option<String> {
+        let name = rel.rsplit('/').next()?;
+        match self.kind {
+            LayoutKind::BacklogMd => Some(format!("backlog/archive/tasks/{name}")),
+            LayoutKind::Kano => {
+                let product = self.products.iter().find(|p| rel.starts_with(&format!("{}/", p.dir)))?;
+                Some(format!("{}/_trash/{}/{name}", product.dir, today.format("%Y-%m-%d")))
+            }
+        }
+    }
+}
+
 /// Cards bigger than this are reported, not parsed: no real card is 16 MB, and reading a
 /// generated log someone named `.md` must not stall the board.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
