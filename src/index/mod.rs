@@ -30,11 +30,11 @@ pub struct Index {
     pub notices: Vec<String>,
 }
 
-/// Where the index of `backlog` lives: `$TACK_INDEX` if set (a file path), else
+/// Where the index of `backlog` lives: `$TACK_INDEX` if set (a path or `sqlite://PATH`), else
 /// `$TACK_CACHE_DIR` or the XDG cache directory, under `tack/`, named after the root.
 pub fn default_location(backlog: &Backlog) -> PathBuf {
     if let Some(path) = std::env::var_os("TACK_INDEX") {
-        return PathBuf::from(path);
+        return crate::backend::index_path(&path);
     }
     let base = std::env::var_os("TACK_CACHE_DIR")
         .map(PathBuf::from)

@@ -247,6 +247,7 @@ impl Index {
             invalid: count("SELECT count(*) FROM problems")?,
             schema_version: self.schema_version()?,
             notices: self.notices.clone(),
+            mirror: crate::mirror::local_metrics(self),
         })
     }
 
@@ -311,6 +312,8 @@ pub struct IndexStatus {
     pub invalid: u64,
     pub schema_version: i64,
     pub notices: Vec<String>,
+    /// The last `tack mirror` sync from this machine (rows written, duration, lock waits).
+    pub mirror: Option<crate::mirror::LocalMetrics>,
 }
 
 /// A reference that names a file: it has a `/` or ends in `.md`. Returned root-relative.
