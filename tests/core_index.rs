@@ -1,0 +1,313 @@
+//! The derived SQLite index: it can be deleted, corrupted or left by another version and the
+//! next command still answers from the files (with a one-line notice when it had to rebuild);
+//! migrations go up and down; filters use their indexes; `index check` finds edits made behind
+//! tack's back; and the writer refuses to overwrite a file that changed since it was read.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use pretty_assertions::assert_eq;
+use rusqlite::Connection;
+use serde_json::Value;
+use tack::edit::{Change, Edit};
+use tack::index::migrate::{latest, migrate_to};
+use tack::index::query::list_sql;
+use tack::index::{Filter, Index};
+use tack::layout::Backlog;
+use tack::writer::{self, WriteError};
+
+/// Where the binary keeps the index of `root`, as `index status --json` reports it.
+fn index_path(root: &Path, cache: &Path) -> PathBuf {
+    let status = common::json(root, cache, &["index", "status", "--json"]);
+    PathBuf::from(status["path"].as_str().expect("a path"))
+}
+
+fn list(root: &Path, cache: &Path) -> Value {
+    common::json(root, cache, &["list", "--json"])
+}
+
+/// Run `list --json` and return its cards and its stderr lines.
+fn list_with_stderr(root: &Path, cache: &Path) -> (Value, Vec<String>) {
+    let out = common::run(root, cache, &["list", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cards = serde_json::from_slice(&out.stdout).expect("JSON");
+    let stderr = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    (cards, stderr)
+}
+
+#[test]
+fn a_deleted_index_is_rebuilt_with_the_same_rows() {
+    let dir = common::generate("kabsd", 200);
+    let cache = tempfile::tempdir().expect("cache");
+    let before = list(dir.path(), cache.path());
+    assert_eq!(before.as_array().map(Vec::len), Some(200));
+    let path = index_path(dir.path(), cache.path());
+    assert!(path.starts_with(cache.path()), "{}", path.display());
+    std::fs::remove_file(&path).expect("delete the index");
+    assert_eq!(list(dir.path(), cache.path()), before);
+    assert!(path.is_file(), "the index was not recreated");
+}
+
+#[test]
+fn a_corrupt_index_is_rebuilt_with_a_one_line_notice() {
+    let dir = common::generate("backlogmd", 200);
+    let cache = tempfile::tempdir().expect("cache");
+    let before = list(dir.path(), cache.path());
+    let path = index_path(dir.path(), cache.path());
+    let size = std::fs::metadata(&path).expect("index file").len() as usize;
+    let garbage: Vec<u8> = b"not a database, just garbage \x00\xff\x13"
+        .iter()
+        .copied()
+        .cycle()
+        .take(size.max(4096))
+        .collect();
+    std::fs::write(&path, garbage).expect("overwrite the index");
+
+    let (after, stderr) = list_with_stderr(dir.path(), cache.path());
+    assert_eq!(after, before);
+    assert_eq!(stderr.len(), 1, "expected one notice, got {stderr:#?}");
+    assert!(stderr[0].contains("rebuilding"), "{}", stderr[0]);
+    // Once rebuilt, the next command is quiet again.
+    let (again, stderr) = list_with_stderr(dir.path(), cache.path());
+    assert_eq!(again, before);
+    assert_eq!(stderr, Vec::<String>::new());
+}
+
+#[test]
+fn a_truncated_index_is_rebuilt_too() {
+    let dir = common::generate("kabsd", 300);
+    let cache = tempfile::tempdir().expect("cache");
+    let before = list(dir.path(), cache.path());
+    let path = index_path(dir.path(), cache.path());
+    let bytes = std::fs::read(&path).expect("index file");
+    assert!(bytes.len() > 8192, "index too small to truncate");
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("truncate");
+    let (after, stderr) = list_with_stderr(dir.path(), cache.path());
+    assert_eq!(after, before);
+    assert_eq!(stderr.len(), 1, "expected one notice, got {stderr:#?}");
+}
+
+#[test]
+fn an_index_from_a_newer_tack_is_rebuilt_with_a_notice() {
+    let dir = common::generate("backlogmd", 100);
+    let cache = tempfile::tempdir().expect("cache");
+    let before = list(dir.path(), cache.path());
+    let path = index_path(dir.path(), cache.path());
+    {
+        let conn = Connection::open(&path).expect("open the index");
+        conn.pragma_update(None, "user_version", latest() + 1)
+            .expect("set user_version");
+    }
+    let (after, stderr) = list_with_stderr(dir.path(), cache.path());
+    assert_eq!(after, before);
+    assert_eq!(stderr.len(), 1, "expected one notice, got {stderr:#?}");
+    assert!(stderr[0].contains("newer"), "{}", stderr[0]);
+    let status = common::json(dir.path(), cache.path(), &["index", "status", "--json"]);
+    assert_eq!(status["schema_version"], latest());
+}
+
+fn tables(conn: &Connection) -> Vec<String> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name")
+        .expect("prepare");
+    stmt.query_map([], |r| r.get(0))
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("names")
+}
+
+fn user_version(conn: &Connection) -> i64 {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("user_version")
+}
+
+#[test]
+fn migrations_go_up_down_and_up_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("index.sqlite");
+    let mut conn = Connection::open(&path).expect("open");
+    assert_eq!(user_version(&conn), 0);
+    assert_eq!(tables(&conn), Vec::<String>::new());
+
+    migrate_to(&mut conn, latest()).expect("up");
+    assert_eq!(user_version(&conn), latest());
+    let schema = tables(&conn);
+    for name in [
+        "files",
+        "items",
+        "item_labels",
+        "item_assignees",
+        "problems",
+        "meta",
+        "items_status",
+    ] {
+        assert!(
+            schema.iter().any(|t| t == name),
+            "{name} missing: {schema:?}"
+        );
+    }
+
+    migrate_to(&mut conn, 0).expect("down");
+    assert_eq!(user_version(&conn), 0);
+    assert_eq!(tables(&conn), Vec::<String>::new());
+
+    migrate_to(&mut conn, latest()).expect("up again");
+    drop(conn);
+    // What was migrated is on disk, not only in this connection.
+    let mut conn = Connection::open(&path).expect("reopen");
+    assert_eq!(user_version(&conn), latest());
+    assert_eq!(tables(&conn), schema);
+
+    // A version this tack does not know is refused and changes nothing.
+    assert!(migrate_to(&mut conn, latest() + 1).is_err());
+    assert_eq!(user_version(&conn), latest());
+}
+
+/// An index of a generated backlog, opened through the library in a private cache.
+fn library_index(root: &Path, cache: &Path) -> (Backlog, Index) {
+    let backlog = Backlog::discover(root).expect("backlog");
+    let mut index = Index::open_at(&backlog, &cache.join("index.sqlite")).expect("index");
+    index.reconcile(&backlog, &|_, _| {}).expect("reconcile");
+    (backlog, index)
+}
+
+#[test]
+fn status_and_label_filters_use_their_indexes() {
+    let dir = common::generate("backlogmd", 200);
+    let cache = tempfile::tempdir().expect("cache");
+    let (_backlog, index) = library_index(dir.path(), cache.path());
+
+    let (sql, args) = list_sql(&Filter {
+        status: Some("Done".into()),
+        ..Filter::default()
+    });
+    let plan = index.explain(&sql, &args).expect("plan").join("\n");
+    assert!(
+        plan.contains("USING INDEX items_status") || plan.contains("USING COVERING INDEX"),
+        "{plan}"
+    );
+    assert!(!plan.contains("SCAN i"), "{plan}");
+
+    let (sql, args) = list_sql(&Filter {
+        label: Some("docs".into()),
+        ..Filter::default()
+    });
+    let plan = index.explain(&sql, &args).expect("plan").join("\n");
+    assert!(
+        plan.contains("SEARCH l USING PRIMARY KEY (label=?)")
+            || plan.contains("SEARCH l USING COVERING INDEX"),
+        "{plan}"
+    );
+    assert!(!plan.contains("SCAN"), "{plan}");
+}
+
+#[test]
+fn index_check_finds_an_edit_made_behind_tacks_back() {
+    let dir = common::generate("kabsd", 100);
+    let root = dir.path();
+    let cache = tempfile::tempdir().expect("cache");
+    let listed = list(root, cache.path());
+    let out = common::run(root, cache.path(), &["index", "check"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    // Another tool changes a card's state without telling tack.
+    let path = listed[0]["path"].as_str().expect("path").to_string();
+    let abs = root.join(&path);
+    let text = std::fs::read_to_string(&abs).expect("read");
+    let state = listed[0]["status"].as_str().expect("status");
+    let other = if state == "Done" { "Review" } else { "Done" };
+    std::fs::write(
+        &abs,
+        text.replacen(
+            &format!("\nstate: {state}\n"),
+            &format!("\nstate: {other}\n"),
+            1,
+        ),
+    )
+    .expect("write");
+
+    let out = common::run(root, cache.path(), &["index", "check"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&path), "{stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "only that file differs: {stdout}"
+    );
+
+    // Any other command brings the index up to date; then check passes again.
+    let after = list(root, cache.path());
+    assert!(after
+        .as_array()
+        .expect("array")
+        .iter()
+        .any(|c| c["path"] == path.as_str() && c["status"] == other));
+    let out = common::run(root, cache.path(), &["index", "check"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn index_check_lists_deleted_and_new_files() {
+    let dir = common::generate("backlogmd", 30);
+    let root = dir.path();
+    let cache = tempfile::tempdir().expect("cache");
+    let listed = list(root, cache.path());
+    let gone = listed[0]["path"].as_str().expect("path").to_string();
+    std::fs::remove_file(root.join(&gone)).expect("delete");
+    let new = "backlog/tasks/task-999 - Added by hand.md";
+    std::fs::write(
+        root.join(new),
+        "---\nid: TASK-999\ntitle: Added by hand\nstatus: To Do\n---\n",
+    )
+    .expect("write");
+    let out = common::run(root, cache.path(), &["index", "check"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(&gone) && stdout.contains(new), "{stdout}");
+}
+
+#[test]
+fn an_edit_based_on_an_old_read_is_refused_and_the_other_change_kept() {
+    let dir = common::generate("backlogmd", 20);
+    let cache = tempfile::tempdir().expect("cache");
+    let (backlog, mut index) = library_index(dir.path(), cache.path());
+    let cards = index.cards(&backlog, &Filter::default()).expect("cards");
+    let path = cards[0].path.clone();
+    let (item, hash) = index.item_at(&path).expect("query").expect("the item");
+
+    // Someone else saves the file between tack's read and its write.
+    let abs = backlog.abs(&path);
+    let theirs = std::fs::read_to_string(&abs).expect("read").replacen(
+        "\ntitle: ",
+        "\ntitle: Renamed elsewhere ",
+        1,
+    );
+    std::fs::write(&abs, &theirs).expect("their write");
+
+    let edit = backlog.move_edit(&item, "Done", chrono::Local::now().naive_local());
+    let err = writer::edit(&backlog, &mut index, &path, &hash, &edit).expect_err("a conflict");
+    assert!(matches!(err, WriteError::Conflict { .. }), "{err:?}");
+    assert_eq!(std::fs::read_to_string(&abs).expect("read"), theirs);
+
+    // The same edit with a fresh read goes through and keeps their change.
+    let fresh = tack::item::content_hash(theirs.as_bytes());
+    let written = writer::edit(
+        &backlog,
+        &mut index,
+        &path,
+        &fresh,
+        &Edit::set(Change::text("status", "Done")),
+    )
+    .expect("edit");
+    assert_eq!(written.card.status, "Done");
+    assert!(written.card.title.starts_with("Renamed elsewhere "));
+}
