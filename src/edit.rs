@@ -142,10 +142,12 @@ fn set_key(doc: &Document, change: &Change) -> Result<()> {
             let scalar = styled_scalar(text, old_style);
             insert_or_set(doc, key, scalar, change.insert_after)
         }
+        // ScalarValue::parse types the text (an integer or a float), so it is written bare;
+        // a plain string scalar would be quoted and read back as a string.
         FieldValue::Number(n) => insert_or_set(
             doc,
             key,
-            ScalarValue::plain(format_number(*n)),
+            ScalarValue::parse(format_number(*n)),
             change.insert_after,
         ),
         FieldValue::List(items) => {
@@ -194,6 +196,15 @@ fn styled_scalar(text: &str, old: Option<ScalarStyle>) -> ScalarValue {
         // comment…) gets quotes. yaml-edit judges by YAML 1.2 and would leave `y`, `n`, `on`…
         // bare, which our reader (YAML 1.1 booleans) takes for a boolean: never write plain here.
         _ => quoted_scalar(text),
+    }
+}
+
+/// `text` as a new YAML scalar: bare when it reads back as the same string, quoted otherwise.
+pub fn new_scalar(text: &str) -> ScalarValue {
+    if plain_is_safe(text) {
+        ScalarValue::plain(text)
+    } else {
+        quoted_scalar(text)
     }
 }
 
@@ -502,6 +513,17 @@ mod tests {
             out,
             "---\r\nid: A\r\nstatus: Done\nlabels:\n- a\r\ncreated_date: x\r\nupdated_date: z\r\n---\r\n"
         );
+    }
+
+    #[test]
+    fn yaml_1_1_booleans_are_quoted() {
+        for word in ["y", "Y", "n", "N", "yes", "off", "true", "null", "~", "123"] {
+            let text = "---\nstatus: x\n---\n";
+            let out = apply(text, &Edit::set(Change::text("status", word))).expect("edit");
+            assert!(out.contains(&format!("status: '{word}'\n")), "{out}");
+            assert_eq!(new_scalar(word).to_yaml_string(), format!("'{word}'"));
+        }
+        assert_eq!(new_scalar("In Progress").to_yaml_string(), "In Progress");
     }
 
     #[test]

@@ -454,11 +454,18 @@ impl App {
             .min(self.cards.columns.len().saturating_sub(fit));
     }
 
-    /// Put the focus on the card at `path` if it is shown; otherwise keep the position.
+    /// Put the focus on the card at `path` if it is shown; otherwise keep the position, or,
+    /// when the focused column has emptied (a search), go to the first column with cards.
     fn refocus(&mut self, path: Option<String>) {
         if let Some(path) = path {
             if self.focus_path(&path) {
                 return;
+            }
+        }
+        let empty = |col: usize| self.cards.visible.get(col).is_none_or(Vec::is_empty);
+        if empty(self.focus_col) {
+            if let Some(col) = (0..self.cards.columns.len()).find(|c| !empty(*c)) {
+                self.focus_col = col;
             }
         }
         self.clamp_row();
@@ -711,9 +718,7 @@ impl App {
                 problems,
             } => {
                 if let Some(d) = &self.detail {
-                    if upserts.iter().any(|c| c.path == d.path)
-                        && self.pending_focus.as_deref() != Some(&d.path)
-                    {
+                    if upserts.iter().any(|c| c.path == d.path) {
                         effects.push(Effect::Request(Request::LoadDetail {
                             path: d.path.clone(),
                         }));
@@ -762,13 +767,6 @@ impl App {
             Msg::Info(message) | Msg::Failed(message) => self.message = Some(message),
         }
         self.after_change(focused);
-        if let Some(d) = &self.detail {
-            if self.pending_focus.as_deref() == Some(&d.path) && effects.is_empty() {
-                effects.push(Effect::Request(Request::LoadDetail {
-                    path: d.path.clone(),
-                }));
-            }
-        }
         effects
     }
 

@@ -2,6 +2,8 @@
 //! real `tack` binary with a private cache directory.
 #![allow(dead_code)]
 
+pub mod board;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

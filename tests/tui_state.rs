@@ -1,0 +1,434 @@
+//! Board state tests: a backlog on disk, a sequence of keys, the expected state — focus,
+//! columns, messages and, for edits, the files themselves.
+
+mod common;
+
+use std::fs;
+
+use common::board::{demo_copy, Board};
+use tack::tui::app::Overlay;
+use tack::tui::worker::Msg;
+
+fn read(path: &std::path::Path) -> String {
+    fs::read_to_string(path).expect("card file")
+}
+
+#[test]
+fn focus_starts_on_the_first_card_of_the_first_column_and_moves_with_hjkl() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let first = b.column_ids(0)[0].clone();
+    assert_eq!(b.focused_id(), Some(first));
+    b.press("jj");
+    assert_eq!(b.focused_id(), Some(b.column_ids(0)[2].clone()));
+    b.press("l");
+    assert_eq!(b.app.focus_col, 1);
+    assert_eq!(b.focused_id(), Some(b.column_ids(1)[0].clone()));
+    b.press("G");
+    assert_eq!(b.focused_id(), b.column_ids(1).last().cloned());
+    b.press("g");
+    assert_eq!(b.focused_id(), Some(b.column_ids(1)[0].clone()));
+    b.press("h");
+    assert_eq!(
+        b.focused_id(),
+        Some(b.column_ids(0)[2].clone()),
+        "each column keeps its own focused row"
+    );
+    b.press("hhhh");
+    assert_eq!(b.app.focus_col, 0, "focus stops at the first column");
+}
+
+#[test]
+fn shift_l_moves_the_card_in_the_file_and_the_focus_follows_it() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    let id = b.focused_id().expect("focus");
+    let todo_before = b.column_ids(0).len();
+    b.press("L");
+    let text = read(&path);
+    assert!(text.contains("\nstatus: In Progress\n"), "{text}");
+    assert!(text.contains("\nupdated_date: '"), "{text}");
+    assert_eq!(b.column_ids(0).len(), todo_before - 1);
+    assert!(b.column_ids(1).contains(&id));
+    assert_eq!(b.focused_id(), Some(id.clone()));
+    assert_eq!(b.app.focus_col, 1);
+    assert_eq!(
+        b.app.message.as_deref(),
+        Some(format!("moved {id} To Do → In Progress").as_str())
+    );
+    b.press("<s-left>");
+    assert!(
+        read(&path).contains("\nstatus: To Do\n"),
+        "Shift-← is the alternate binding"
+    );
+}
+
+#[test]
+fn moving_past_the_first_column_changes_nothing_and_says_why() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    let before = read(&path);
+    b.press("H");
+    assert_eq!(read(&path), before);
+    assert!(
+        b.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("first column")),
+        "{:?}",
+        b.app.message
+    );
+}
+
+#[test]
+fn undo_and_redo_are_ordinary_edits_of_the_file() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    b.press("LL");
+    assert!(read(&path).contains("\nstatus: Review\n"));
+    b.press("u");
+    assert!(read(&path).contains("\nstatus: In Progress\n"));
+    b.press("u");
+    assert!(read(&path).contains("\nstatus: To Do\n"));
+    b.press("u");
+    assert_eq!(b.app.message.as_deref(), Some("nothing to undo"));
+    b.press("<c-r>");
+    assert!(read(&path).contains("\nstatus: In Progress\n"));
+    assert!(b
+        .app
+        .message
+        .as_deref()
+        .is_some_and(|m| m.starts_with("redo: moved")));
+}
+
+#[test]
+fn search_filters_live_and_escape_clears_it() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let total = b.app.cards.visible_len();
+    b.press("/").type_text("magic");
+    assert_eq!(b.app.cards.visible_len(), 1);
+    assert_eq!(
+        b.focused_id().as_deref(),
+        Some("TASK-1"),
+        "focus goes to the only match"
+    );
+    b.press("<bs><bs><bs><bs><bs>").type_text("zzzzqx");
+    assert_eq!(b.app.cards.visible_len(), 0);
+    b.press("<esc>");
+    assert_eq!(b.app.cards.visible_len(), total);
+    assert!(b.app.prompt.is_none());
+}
+
+#[test]
+fn search_matches_labels_and_assignees() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    b.press("/").type_text("@omar");
+    let shown: Vec<String> = (0..b.app.cards.columns.len())
+        .flat_map(|c| b.column_ids(c))
+        .collect();
+    assert!(!shown.is_empty());
+    for col in 0..b.app.cards.columns.len() {
+        for slot in &b.app.cards.visible[col] {
+            let card = b.app.cards.card(*slot).expect("card");
+            assert!(
+                card.assignees.iter().any(|a| a == "@omar"),
+                "{} does not belong to omar",
+                card.id
+            );
+        }
+    }
+}
+
+#[test]
+fn filter_by_label_and_priority_then_escape_clears() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    b.press("f")
+        .type_text("label:bug priority:high")
+        .press("<enter>");
+    let shown: Vec<_> = b
+        .app
+        .cards
+        .visible
+        .iter()
+        .flatten()
+        .filter_map(|s| b.app.cards.card(*s))
+        .collect();
+    assert!(!shown.is_empty());
+    assert!(shown
+        .iter()
+        .all(|c| c.labels.contains(&"bug".to_string()) && c.priority.as_deref() == Some("high")));
+    b.press("<esc>");
+    assert_eq!(b.app.cards.visible_len(), b.app.cards.len());
+    b.press("f").type_text("colour:red").press("<enter>");
+    assert!(
+        b.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("unknown filter")),
+        "{:?}",
+        b.app.message
+    );
+}
+
+#[test]
+fn priority_keys_walk_the_layout_scale() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    b.press("/").type_text("Export reports").press("<enter>");
+    let path = b.focused_path();
+    assert!(read(&path).contains("\npriority: low\n"));
+    b.press("p");
+    assert!(read(&path).contains("\npriority: medium\n"));
+    b.press("pp");
+    assert!(read(&path).contains("\npriority: high\n"));
+    assert!(b
+        .app
+        .message
+        .as_deref()
+        .is_some_and(|m| m.contains("already at priority high")));
+    b.press("P");
+    assert!(read(&path).contains("\npriority: medium\n"));
+}
+
+#[test]
+fn reorder_changes_the_ordinal_and_the_column_order() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let order = b.column_ids(0);
+    b.press("j");
+    let second = order[1].clone();
+    b.press("K");
+    let new_order = b.column_ids(0);
+    assert_eq!(new_order[0], second, "the card moved above its neighbour");
+    assert_eq!(new_order[1], order[0]);
+    assert_eq!(b.focused_id(), Some(second));
+    let text = read(&b.focused_path());
+    let ordinal: f64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ordinal: "))
+        .and_then(|v| v.parse().ok())
+        .expect("an ordinal line");
+    assert!(
+        ordinal < 2000.0,
+        "ordinal {ordinal} sorts before the old first card"
+    );
+}
+
+#[test]
+fn kano_cards_cannot_be_reordered_and_the_status_line_says_so() {
+    let dir = common::generate("kabsd", 20);
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    let before = read(&path);
+    b.press("j").press("K");
+    assert!(
+        b.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("no order field")),
+        "{:?}",
+        b.app.message
+    );
+    assert_eq!(read(&path), before);
+}
+
+#[test]
+fn editing_the_title_assignee_and_labels_writes_the_file() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    b.press("e<c-u>")
+        .type_text("A better title")
+        .press("<enter>");
+    assert!(read(&path).contains("\ntitle: A better title\n"));
+    assert_eq!(
+        b.app.focused_card().map(|c| c.title.as_str()),
+        Some("A better title")
+    );
+    b.press("a<c-u>").type_text("@zoe").press("<enter>");
+    assert!(
+        read(&path).contains("assignee:\n  - '@zoe'\n"),
+        "{}",
+        read(&path)
+    );
+    b.press("t<c-u>").type_text("urgent, api").press("<enter>");
+    let card = b.app.focused_card().expect("card");
+    assert_eq!(card.labels, vec!["urgent", "api"]);
+}
+
+#[test]
+fn new_card_lands_in_the_focused_column_and_takes_the_focus() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    b.press("ll")
+        .press("n")
+        .type_text("Write the release notes")
+        .press("<enter>");
+    let card = b.app.focused_card().expect("new card focused").clone();
+    assert_eq!(card.title, "Write the release notes");
+    assert_eq!(card.status, "Review");
+    assert_eq!(card.id, "TASK-30");
+    let file = dir.path().join(&card.path);
+    assert!(
+        file.ends_with("backlog/tasks/task-30 - Write-the-release-notes.md"),
+        "{}",
+        file.display()
+    );
+    assert!(read(&file).contains("\nstatus: Review\n"));
+}
+
+#[test]
+fn archive_asks_first_and_moves_the_file_as_backlog_md_does() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    let name = path.file_name().expect("name").to_owned();
+    let next = b.column_ids(0)[1].clone();
+    b.press("x").press("n");
+    assert!(path.exists(), "n cancels");
+    b.press("x").press("y");
+    assert!(!path.exists());
+    assert!(dir
+        .path()
+        .join("backlog/archive/tasks")
+        .join(&name)
+        .exists());
+    assert_eq!(b.focused_id(), Some(next), "focus moves to the neighbour");
+}
+
+#[test]
+fn a_file_changed_on_disk_is_not_overwritten_and_the_card_reloads() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    let changed = read(&path).replace(
+        "title: Rate-limit the login endpoint",
+        "title: Changed elsewhere",
+    );
+    fs::write(&path, &changed).expect("write");
+    b.press("L");
+    assert_eq!(
+        read(&path),
+        changed,
+        "the other change is kept, byte for byte"
+    );
+    assert!(
+        b.app
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("changed on disk")),
+        "{:?}",
+        b.app.message
+    );
+    assert_eq!(
+        b.app.focused_card().map(|c| c.title.as_str()),
+        Some("Changed elsewhere")
+    );
+}
+
+#[test]
+fn a_card_deleted_under_the_focus_hands_it_to_its_neighbour() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    b.press("j");
+    let focused = b.app.focused_card().expect("card").path.clone();
+    let below = b.column_ids(0)[2].clone();
+    b.deliver(vec![Msg::Cards {
+        upserts: vec![],
+        removed: vec![focused],
+        problems: None,
+    }]);
+    assert_eq!(b.focused_id(), Some(below));
+}
+
+#[test]
+fn detail_pane_loads_the_body_and_follows_edits() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    b.press("<enter>");
+    assert_eq!(b.app.overlays, vec![Overlay::Detail]);
+    let detail = b.app.detail.as_ref().expect("detail");
+    assert!(
+        detail.body.contains("Brute-force attempts"),
+        "{}",
+        detail.body
+    );
+    b.press("L");
+    let detail = b.app.detail.as_ref().expect("detail");
+    let status = detail.item.as_ref().map(|i| i.card.status.clone());
+    assert_eq!(
+        status.as_deref(),
+        Some("In Progress"),
+        "the pane shows the moved card"
+    );
+    b.press("<esc>");
+    assert!(b.app.overlays.is_empty());
+    assert!(b.app.detail.is_none());
+}
+
+#[test]
+fn problems_view_lists_unreadable_files_with_their_line() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    assert_eq!(b.app.problems.len(), 1);
+    let problem = &b.app.problems[0];
+    assert!(problem
+        .path
+        .ends_with("task-29 - Translate-the-settings-page.md"));
+    assert!(problem.line.is_some());
+    b.press("!");
+    assert_eq!(b.app.overlays, vec![Overlay::Problems]);
+    b.press("q");
+    assert!(b.quit);
+}
+
+#[test]
+fn e_on_a_card_asks_for_the_editor_with_its_path() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.app.focused_card().expect("card").path.clone();
+    b.press("E");
+    assert_eq!(b.editor_requests, vec![path]);
+}
+
+#[test]
+fn products_switch_with_tab_on_a_multi_product_kano_backlog() {
+    let dir = common::kano_fixture();
+    let mut b = Board::open(dir.path(), 160, 40);
+    assert!(b.app.info.products.len() >= 2, "{:?}", b.app.info.products);
+    let all = b.app.cards.visible_len();
+    b.press("<tab>");
+    let product = b.app.cards.product.clone().expect("a product chosen");
+    let shown: Vec<_> = b
+        .app
+        .cards
+        .visible
+        .iter()
+        .flatten()
+        .filter_map(|s| b.app.cards.card(*s))
+        .collect();
+    assert!(shown.len() < all);
+    assert!(shown
+        .iter()
+        .all(|c| c.product.as_deref() == Some(product.as_str())));
+    assert!(
+        b.app.cards.columns.iter().any(|c| c == "New"),
+        "legacy states get their own column"
+    );
+}
+
+#[test]
+fn debug_reorder() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    b.press("j");
+    b.press("K");
+    eprintln!("MSG {:?} {:?}", b.app.message, b.column_ids(0));
+    eprintln!("{}", read(&b.focused_path()));
+}
