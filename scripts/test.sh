@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Run every test of tack on a fresh Debian machine: installs what the tests drive for real
+# (tmux for the end-to-end board tests, PostgreSQL's server binaries for the mirror tests,
+# git and python3 for generated backlogs), then runs the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v tmux >/dev/null || need+=(tmux)
+command -v git >/dev/null || need+=(git)
+command -v python3 >/dev/null || need+=(python3)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+cargo test --locked "$@"
