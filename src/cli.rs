@@ -257,11 +257,12 @@ pub fn run(dir: &Path, command: Command) -> Result<()> {
 fn list(dir: &Path, filter: Filter, json: bool) -> Result<()> {
     let session = Session::open(dir)?;
     let cards = session.index.cards(&session.backlog, &filter)?;
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    if json {
-        serde_json::to_writer(&mut out, &cards)?;
-        writeln!(out)?;
-    } else {
+    write_stdout(|out| {
+        if json {
+            serde_json::to_writer(&mut *out, &cards)?;
+            writeln!(out)?;
+            return Ok(());
+        }
         for c in &cards {
             writeln!(
                 out,
@@ -277,9 +278,18 @@ fn list(dir: &Path, filter: Filter, json: bool) -> Result<()> {
                 }
             )?;
         }
+        Ok(())
+    })
+}
+
+/// Write a command's output to stdout, buffered. A reader that stops early (`tack list | head`)
+/// is not an error: the rest of the output is dropped quietly.
+fn write_stdout(write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
-    out.flush()?;
-    Ok(())
 }
 
 /// `show --json`: the item plus its Markdown body.
@@ -420,16 +430,19 @@ fn index(dir: &Path, cmd: IndexCommand) -> Result<()> {
         IndexCommand::Problems { json } => {
             let session = Session::open(dir)?;
             let problems = session.index.problems()?;
-            if json {
-                println!("{}", serde_json::to_string(&problems)?);
-            } else {
+            write_stdout(|out| {
+                if json {
+                    serde_json::to_writer(&mut *out, &problems)?;
+                    return writeln!(out);
+                }
                 for p in &problems {
                     match p.line {
-                        Some(line) => println!("{}:{}: {}", p.path, line, p.message),
-                        None => println!("{}: {}", p.path, p.message),
+                        Some(line) => writeln!(out, "{}:{}: {}", p.path, line, p.message)?,
+                        None => writeln!(out, "{}: {}", p.path, p.message)?,
                     }
                 }
-            }
+                Ok(())
+            })?;
         }
     }
     Ok(())

@@ -165,7 +165,8 @@ pub fn new_item(
     })
 }
 
-/// A string as a YAML scalar, quoted only when it has to be.
+/// A string as a YAML scalar, quoted only when it has to be (`y`, `no`, `123` are quoted: our
+/// reader takes them for booleans and numbers).
 pub(crate) fn yaml_scalar(text: &str) -> String {
-    yaml_edit::ScalarValue::string(text).to_yaml_string()
+    crate::edit::new_scalar(text).to_yaml_string()
 }
