@@ -1,0 +1,129 @@
+//! Board speed on a large backlog (issue: first frame ≤ 150 ms from an up-to-date index, a
+//! search keystroke ≤ 16 ms, a move ≤ 10 ms from key to redraw).
+//!
+//! Run with `TACK_BENCH_BACKLOG=DIR cargo bench --bench board`, DIR holding a generated
+//! backlog (`python3 ../shared/corpus/gen_backlog.py --format backlogmd --count 100000 --out DIR`);
+//! `benches/board.sh` does all of it and measures memory too.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use tack::index::Index;
+use tack::layout::Backlog;
+use tack::tui::app::{App, Effect};
+use tack::tui::keymap::Keymap;
+use tack::tui::theme::Theme;
+use tack::tui::worker::Worker;
+use tack::tui::{board_info, view};
+
+fn backlog_dir() -> PathBuf {
+    std::env::var_os("TACK_BENCH_BACKLOG")
+        .map(PathBuf::from)
+        .expect("set TACK_BENCH_BACKLOG to a generated backlog (see benches/board.sh)")
+}
+
+fn index_path() -> PathBuf {
+    std::env::temp_dir().join("tack-bench-board.sqlite")
+}
+
+/// Open the backlog and bring its index up to date once, outside the measurements.
+fn prepared() -> Backlog {
+    let backlog = Backlog::discover(&backlog_dir()).expect("backlog");
+    let mut index = Index::open_at(&backlog, &index_path()).expect("index");
+    index.reconcile(&backlog, &|_, _| {}).expect("reconcile");
+    backlog
+}
+
+fn draw(app: &App, terminal: &mut Terminal<TestBackend>, theme: &Theme) {
+    terminal.draw(|f| view::render(app, theme, f)).expect("draw");
+}
+
+/// Index open → snapshot query → app state → one drawn frame, as `tack` does at start.
+fn first_frame(backlog: &Backlog, theme: &Theme) -> App {
+    let index = Index::open_at(backlog, &index_path()).expect("index");
+    let worker = Worker::new(backlog.clone(), index);
+    let mut app = App::new(board_info(backlog), Keymap::default());
+    app.resize(200, 50);
+    let snapshot = worker.snapshot().expect("snapshot");
+    app.msg(snapshot);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    draw(&app, &mut terminal, theme);
+    app
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+fn benches(c: &mut Criterion) {
+    let backlog = prepared();
+    let theme = Theme::dark();
+    let mut group = c.benchmark_group("board");
+    group.sample_size(20);
+
+    group.bench_function("first_frame", |b| b.iter(|| black_box(first_frame(&backlog, &theme))));
+
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("terminal");
+    let mut app = first_frame(&backlog, &theme);
+    println!("cards on the board: {}", app.cards.len());
+
+    // A keystroke that starts a search scans every card; the next ones narrow what matched.
+    group.bench_function("search_first_keystroke", |b| {
+        b.iter_batched(
+            || {
+                app.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+                app.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+                app.key(key('/'));
+            },
+            |_| {
+                app.key(key('w'));
+                draw(&app, &mut terminal, &theme);
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("search_next_keystroke", |b| {
+        b.iter_batched(
+            || {
+                app.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+                app.key(key('/'));
+                app.key(key('w'));
+                app.key(key('a'));
+            },
+            |_| {
+                app.key(key('t'));
+                draw(&app, &mut terminal, &theme);
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    app.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    app.key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+
+    // A move: key → edit request → the writer's fsync'd rename → index row → state → frame.
+    let index = Index::open_at(&backlog, &index_path()).expect("index");
+    let mut worker = Worker::new(backlog.clone(), index);
+    let mut direction = 'L';
+    group.bench_function("move_card", |b| {
+        b.iter(|| {
+            let effects = app.key(key(direction));
+            for effect in effects {
+                if let Effect::Request(request) = effect {
+                    for msg in worker.handle(request) {
+                        app.msg(msg);
+                    }
+                }
+            }
+            draw(&app, &mut terminal, &theme);
+            direction = if direction == 'L' { 'H' } else { 'L' };
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(board, benches);
+criterion_main!(board);
