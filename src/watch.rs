@@ -281,6 +281,9 @@ struct Worker<F> {
 #[derive(Default)]
 struct Work {
     files: BTreeSet<String>,
+    /// Directories whose every card path must be looked at (after any re-watch and re-read of
+    /// the layout, so a new kano product's cards count as cards).
+    dirs: BTreeSet<String>,
     rewatch: bool,
     resync: Option<String>,
 }
@@ -334,6 +337,9 @@ impl<F: Fn(WatchEvent)> Worker<F> {
                 (self.on_event)(WatchEvent::Error(format!("cannot watch {error}")));
             }
         }
+        for dir in std::mem::take(&mut work.dirs) {
+            self.subtree(&dir, &mut work.files);
+        }
         if work.resync.is_none() && work.files.len() > CATCH_UP_PATHS {
             (self.on_event)(WatchEvent::CatchingUp {
                 pending: work.files.len(),
@@ -360,7 +366,7 @@ impl<F: Fn(WatchEvent)> Worker<F> {
         }
         if self.plan.is_structural(&rel) {
             work.rewatch = true;
-            self.subtree(&rel, work);
+            work.dirs.insert(rel);
             return;
         }
         if !self.plan.is_inside(&rel) {
@@ -384,13 +390,13 @@ impl<F: Fn(WatchEvent)> Worker<F> {
                 // A product folder came or went: the layout's product list changes with it.
                 work.rewatch = true;
             }
-            self.subtree(&rel, work);
+            work.dirs.insert(rel);
         }
     }
 
     /// Every card path under `rel`: the ones on disk now and the ones this watcher knew.
-    fn subtree(&self, rel: &str, work: &mut Work) {
-        work.files.extend(self.known_under(rel).cloned());
+    fn subtree(&self, rel: &str, files: &mut BTreeSet<String>) {
+        files.extend(self.known_under(rel).cloned());
         let base = self.backlog.abs(rel);
         let walk = walkdir::WalkDir::new(&base)
             .max_depth(8)
@@ -403,7 +409,7 @@ impl<F: Fn(WatchEvent)> Worker<F> {
             }
             if let Some(child) = self.backlog.rel(entry.path()) {
                 if self.backlog.is_item_path(&child) {
-                    work.files.insert(child);
+                    files.insert(child);
                 }
             }
         }
