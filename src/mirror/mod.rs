@@ -230,7 +230,6 @@ fn watch(dir: &Path, args: &MirrorArgs, target: Target) -> Result<()> {
     let _handle = crate::watch::spawn(backlog.clone(), index_path.clone(), move |event| {
         let _ = tx.send(event);
     })?;
-    let index = Index::open_at(&backlog, &index_path)?;
     let mut out = std::io::stdout();
     let mut say = |line: String| {
         let _ = writeln!(out, "{line}").and_then(|_| out.flush());
@@ -242,6 +241,7 @@ fn watch(dir: &Path, args: &MirrorArgs, target: Target) -> Result<()> {
     let mut attempt: u32 = 0;
     let mut next_try = Instant::now();
     let mut last_error: Option<String> = None;
+    let mut down = false;
     loop {
         // Wait for the watcher, or until a reconnect is due.
         let wait = if ready && (need_full || !pending.is_empty()) {
@@ -283,12 +283,24 @@ fn watch(dir: &Path, args: &MirrorArgs, target: Target) -> Result<()> {
         if !ready || (!need_full && pending.is_empty()) || Instant::now() < next_try {
             continue;
         }
+        // Opened only once the watcher has brought the index up (two openers of a fresh index
+        // would race to create it), and afresh for every sync, because the watcher may have
+        // rebuilt the file since.
+        let index = match Index::open_at(&backlog, &index_path) {
+            Ok(index) => index,
+            Err(err) => {
+                say(format!("cannot open the index: {err:#}"));
+                next_try = Instant::now() + sync::backoff(attempt);
+                continue;
+            }
+        };
         if mirror.is_none() {
             match Mirror::connect(&target, &backlog, &name) {
                 Ok(mut m) => {
                     m.batch = args.batch;
-                    if attempt > 0 {
+                    if down {
                         say(format!("mirror {} reachable again", target.shown));
+                        down = false;
                     }
                     if let Some(message) = last_error.take() {
                         let _ = m.record_error(&message);
@@ -302,10 +314,11 @@ fn watch(dir: &Path, args: &MirrorArgs, target: Target) -> Result<()> {
                     attempt = attempt.saturating_add(1);
                     next_try = Instant::now() + delay;
                     let message = target.scrub(&err);
-                    if attempt == 1 {
+                    if !down {
                         say(format!(
                             "mirror unreachable: {message}; retrying with backoff"
                         ));
+                        down = true;
                     }
                     note_error(&index, &target, &name, &message);
                     last_error = Some(message);
