@@ -545,3 +545,41 @@ fn ten_thousand_file_checkout_converges() {
     assert_checks(&root, cache.path());
     assert!(!watch.stderr().contains("locked"));
 }
+
+/// A board and `tack watch` started at the same moment on a backlog with no index yet: both
+/// create, migrate and fill the same new database, and neither may fail, rebuild (delete) the
+/// other's index, or report an error.
+#[test]
+fn two_watchers_started_together_on_a_fresh_index() {
+    let dir = common::generate("backlogmd", 3_000);
+    let root = fs::canonicalize(dir.path()).expect("root");
+    for round in 0..2 {
+        let cache = tempfile::tempdir().expect("cache");
+        let starters: Vec<_> = (0..2)
+            .map(|_| {
+                let (root, cache) = (root.clone(), cache.path().to_path_buf());
+                std::thread::spawn(move || Watch::start(&root, &cache))
+            })
+            .collect();
+        let watches: Vec<Watch> = starters
+            .into_iter()
+            .map(|s| s.join().expect("a watcher reached ready"))
+            .collect();
+        for watch in &watches {
+            let stderr = watch.stderr();
+            for bad in ["locked", "rebuilding", "UNIQUE", "Error"] {
+                assert!(
+                    !stderr.contains(bad),
+                    "round {round}: stderr has {bad:?}:\n{stderr}"
+                );
+            }
+            assert!(
+                !watch.seen.iter().any(|v| v["event"] == "error"),
+                "round {round}: {:?}",
+                watch.seen
+            );
+            assert_eq!(watch.seen.last().expect("ready")["files"], 3_000);
+        }
+        assert_checks(&root, cache.path());
+    }
+}

@@ -52,7 +52,7 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
             .iter()
             .filter(|m| m.version > current && m.version <= target)
         {
-            run(conn, m.up, m.version)
+            run(conn, m.up, m.version - 1, m.version)
                 .wrap_err_with(|| format!("migration {} ({}) up", m.version, m.name))?;
         }
     } else {
@@ -61,15 +61,26 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
             .rev()
             .filter(|m| m.version <= current && m.version > target)
         {
-            run(conn, m.down, m.version - 1)
+            run(conn, m.down, m.version, m.version - 1)
                 .wrap_err_with(|| format!("migration {} ({}) down", m.version, m.name))?;
         }
     }
     Ok(())
 }
 
-fn run(conn: &mut Connection, sql: &str, new_version: i64) -> Result<()> {
-    let tx = conn.transaction()?;
+/// Take the step `from` → `new_version` unless another process already took it: two tack
+/// processes opening a new index at once (a board and `tack watch`) both see version 0, and
+/// the second must wait for the first (IMMEDIATE) and then find nothing to do, rather than fail
+/// on `table already exists` and throw the first one's index away.
+fn run(conn: &mut Connection, sql: &str, from: i64, new_version: i64) -> Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let now: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if now == new_version {
+        return Ok(());
+    }
+    if now != from {
+        bail!("the schema version changed to {now} while migrating from {from}");
+    }
     tx.execute_batch(sql)?;
     tx.pragma_update(None, "user_version", new_version)?;
     tx.commit()?;

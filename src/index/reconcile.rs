@@ -72,13 +72,20 @@ impl Index {
             })
             .collect();
         progress(total, total);
-        let fresh = known.is_empty();
         let mut stats = ReconcileStats {
             scanned: files.len() as u64,
             read: 0,
             removed: 0,
         };
         self.transaction(|tx| {
+            // Skipping the delete-before-insert is only safe if no other process filled the
+            // index since `stamps` was read (two processes opening a new index at once).
+            let fresh = known.is_empty()
+                && !tx
+                    .query_row("SELECT EXISTS(SELECT 1 FROM files)", [], |r| {
+                        r.get::<_, bool>(0)
+                    })
+                    .ctx("checking for an empty index")?;
             let mut writer = RowWriter::new(tx)?;
             for path in &removed {
                 writer.remove(path)?;
