@@ -117,6 +117,14 @@ impl Mirror {
             .into_iter()
             .map(|r| r.get(0))
             .collect();
+        trace(|| {
+            format!(
+                "listed {} cards and {} rows: {:?}",
+                paths.len(),
+                existing.len(),
+                started.elapsed()
+            )
+        });
         let mut present: HashSet<String> = HashSet::with_capacity(paths.len());
         // Read the next chunk of files while PostgreSQL digests this one.
         let batch = self.batch.max(1);
@@ -208,6 +216,7 @@ impl Mirror {
         let name = self.name.clone();
         let target = self.target.clone();
         let err = |e: &dyn std::fmt::Display| eyre!("mirror {}: {}", target.shown, target.scrub(e));
+        let began = Instant::now();
         let mut tx = self.client.transaction().map_err(|e| err(&e))?;
         let waits = lock_backlog(&mut tx, &name).map_err(|e| err(&e))?;
         let mut upserted = 0;
@@ -221,7 +230,9 @@ impl Mirror {
                 .map_err(|e| err(&e))?;
             writer.write_all(&buf).map_err(|e| err(&e))?;
             writer.finish().map_err(|e| err(&e))?;
+            let copied = Instant::now();
             upserted = tx.execute(UPSERT, &[&name]).map_err(|e| err(&e))?;
+            trace(|| format!("upsert of {} rows: {:?}", rows.len(), copied.elapsed()));
         }
         let mut deleted = 0;
         if !gone.is_empty() {
@@ -251,6 +262,7 @@ impl Mirror {
             }
         }
         tx.commit().map_err(|e| err(&e))?;
+        trace(|| format!("batch transaction: {:?}", began.elapsed()));
         Ok((upserted, deleted, waits))
     }
 
@@ -356,6 +368,14 @@ fn lock_backlog(tx: &mut Transaction<'_>, name: &str) -> Result<u64, postgres::E
     Ok(1)
 }
 
+/// Phase timings on stderr with `TACK_MIRROR_TRACE=1`, for tuning batch sizes on a real server.
+fn trace(message: impl FnOnce() -> String) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("TACK_MIRROR_TRACE").is_some()) {
+        eprintln!("tack mirror: {}", message());
+    }
+}
+
 /// A file as read for the mirror: its bytes' hash and the bytes.
 type FileBytes = Option<(String, Vec<u8>)>;
 
@@ -375,7 +395,9 @@ pub fn load(
     index: &Index,
     paths: &[String],
 ) -> Result<Vec<(String, Option<Row>)>> {
+    let started = Instant::now();
     let files = read_files(backlog, paths);
+    trace(|| format!("read {} files: {:?}", paths.len(), started.elapsed()));
     combine(backlog, index, paths, files)
 }
 
@@ -387,6 +409,7 @@ fn combine(
     paths: &[String],
     files: Vec<FileBytes>,
 ) -> Result<Vec<(String, Option<Row>)>> {
+    let started = Instant::now();
     let mut out = Vec::with_capacity(paths.len());
     for (path, file) in paths.iter().zip(files) {
         let indexed = index.item_at(path)?;
@@ -410,6 +433,13 @@ fn combine(
         };
         out.push((path.clone(), row));
     }
+    trace(|| {
+        format!(
+            "combined {} items from the index: {:?}",
+            paths.len(),
+            started.elapsed()
+        )
+    });
     Ok(out)
 }
 
