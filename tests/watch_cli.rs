@@ -105,6 +105,22 @@ impl Watch {
         }
     }
 
+    /// Read lines until none came for `quiet` (the watcher has caught up, as far as an
+    /// observer can tell; the index check that follows is the real assertion).
+    fn settle(&mut self, quiet: Duration) {
+        let deadline = Instant::now() + GUARD * 2;
+        loop {
+            match self.lines.recv_timeout(quiet) {
+                Ok(value) => self.seen.push(value),
+                Err(RecvTimeoutError::Timeout) => return,
+                Err(RecvTimeoutError::Disconnected) => self.fail("tack watch exited"),
+            }
+            if Instant::now() > deadline {
+                self.fail("the watcher never went quiet");
+            }
+        }
+    }
+
     fn fail(&self, message: &str) -> ! {
         let seen: Vec<String> = self.seen.iter().map(Value::to_string).collect();
         panic!(
@@ -144,10 +160,12 @@ fn assert_checks(backlog: &Path, cache: &Path) {
     );
 }
 
-/// Poll `index check` until it passes (for changes too big to follow event by event).
-fn eventually_checks(backlog: &Path, cache: &Path, what: &str) {
+/// Let the watcher go quiet, then check; again until the check passes (for changes too big to
+/// follow event by event). Checking while the watcher works would only slow it down.
+fn eventually_checks(watch: &mut Watch, backlog: &Path, cache: &Path, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
+        watch.settle(Duration::from_secs(1));
         let out = common::run(backlog, cache, &["index", "check"]);
         if out.status.success() {
             return;
@@ -161,7 +179,6 @@ fn eventually_checks(backlog: &Path, cache: &Path, what: &str) {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
-        std::thread::sleep(Duration::from_millis(300));
     }
 }
 
@@ -489,8 +506,11 @@ fn two_processes_editing_at_once() {
 /// files each time.
 #[test]
 fn ten_thousand_file_checkout_converges() {
+    let started = Instant::now();
+    let phase = |what: &str| eprintln!("{:>6.1} s  {what}", started.elapsed().as_secs_f64());
     let dir = common::generate("kabsd", 10_000);
     let root = fs::canonicalize(dir.path()).expect("root");
+    phase("generated");
     let cache = tempfile::tempdir().expect("cache");
     common::git_init(&root);
     let git = |args: &[&str]| {
@@ -525,14 +545,18 @@ fn ten_thousand_file_checkout_converges() {
     git(&["commit", "-qam", "retitle every card"]);
     git(&["checkout", "-q", "-"]);
 
+    phase("branch committed");
     let mut watch = Watch::start(&root, cache.path());
     assert_eq!(watch.seen[0]["files"], 10_000);
+    phase("watcher ready");
     for (branch, what) in [
         ("retitled", "checking out the retitled branch"),
         ("-", "checking out back"),
     ] {
         git(&["checkout", "-q", branch]);
-        eventually_checks(&root, cache.path(), what);
+        phase(&format!("checked out {branch}"));
+        eventually_checks(&mut watch, &root, cache.path(), what);
+        phase("index matches the files");
     }
     // Still live after the storm.
     let card = cards_in(&root, "_kano/backlog/products")
