@@ -39,10 +39,10 @@ if [ -e "$demo" ] && [ ! -e "$demo/.tack-screenshots" ]; then
     exit 1
 fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/tack-shots.XXXXXX")
-# One tmux server a run of the board: a fresh socket each time, so a server still shutting
-# down is never reused.
+# One tmux server a run of the board, its socket in $work: a fresh socket each time, so a
+# server still shutting down is never reused.
 runs=0
-sock="tack-shots-$$-$runs"
+sock="$work/tmux-$runs.sock"
 cleanup() {
     tm kill-server 2>/dev/null || true
     rm -rf "$demo"
@@ -55,14 +55,14 @@ mkdir -p "$demo"
 : > "$demo/.tack-screenshots"
 cp -r assets/demo/. "$demo/"
 
-tm() { tmux -L "$sock" -f /dev/null "$@"; }
+tm() { tmux -S "$sock" -f /dev/null "$@"; }
 
 # Start the board on ARGS in a fresh session at 120×36. Its stderr goes to a log, so stray
 # output cannot smudge a picture; the log is shown at the end.
 start() {
     tm kill-server 2>/dev/null || true
     runs=$((runs + 1))
-    sock="tack-shots-$$-$runs"
+    sock="$work/tmux-$runs.sock"
     tm new-session -d -s shots -x 120 -y 36 -c "$demo" -- \
         env -u VISUAL -u EDITOR -u NO_COLOR -u TACK_INDEX -u TACK_MIRROR \
         TACK_CACHE_DIR="$work/cache" TACK_CONFIG="$work/no-config.toml" \

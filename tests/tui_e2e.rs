@@ -18,9 +18,10 @@ const PATIENCE: Duration = Duration::from_secs(10);
 /// One tmux server on a private socket running one session with `tack` in it. Dropping it
 /// kills the server, also when the test panics.
 struct Tmux {
-    socket: String,
-    /// The private cache directory (the index) of this run.
-    _cache: tempfile::TempDir,
+    /// The server's socket, inside `dir` (so no two tests, or two runs, share a server).
+    socket: PathBuf,
+    /// This run's own directory: the socket, the cache directory (the index), no config.
+    dir: tempfile::TempDir,
 }
 
 const SESSION: &str = "e2e";
@@ -74,11 +75,13 @@ impl<'a> Run<'a> {
 
     fn start(self) -> Tmux {
         require_tmux();
-        let cache = tempfile::tempdir().expect("temp dir");
-        let socket = format!("tack-e2e-{}-{}", std::process::id(), self.name);
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("tack-e2e-{}-", self.name))
+            .tempdir()
+            .expect("temp dir");
         let tmux = Tmux {
-            socket,
-            _cache: cache,
+            socket: dir.path().join("tmux.sock"),
+            dir,
         };
         // `env` gives tack a known environment whatever the tmux server inherited.
         let mut command: Vec<OsString> = vec!["env".into()];
@@ -94,10 +97,10 @@ impl<'a> Run<'a> {
             command.push(var.into());
         }
         let mut cache_var = OsString::from("TACK_CACHE_DIR=");
-        cache_var.push(tmux._cache.path());
+        cache_var.push(tmux.dir.path().join("cache"));
         command.push(cache_var);
         let mut config_var = OsString::from("TACK_CONFIG=");
-        config_var.push(tmux._cache.path().join("no-config.toml"));
+        config_var.push(tmux.dir.path().join("no-config.toml"));
         command.push(config_var);
         for (key, value) in &self.env {
             let mut pair = OsString::from(format!("{key}="));
@@ -146,7 +149,9 @@ impl<'a> Run<'a> {
 impl Tmux {
     fn command<S: AsRef<OsStr>>(&self, args: &[S]) -> Output {
         Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
             .args(args)
             .output()
             .expect("tmux runs")
