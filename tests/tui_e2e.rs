@@ -671,8 +671,6 @@ fn an_editor_that_replaces_the_file_sed_i_is_picked_up() {
 /// Keys typed while `$EDITOR` owns the terminal belong to the editor; an editor that does not
 /// read them (a GUI editor, a script) must not let them reach the board afterwards.
 #[test]
-#[ignore = "known bug: keys typed while $EDITOR runs are read by the board after it returns \
-            (src/tui/mod.rs `suspended` does not discard pending input)"]
 fn keys_typed_while_the_editor_runs_do_not_reach_the_board() {
     let backlog = common::generate("backlogmd", 30);
     common::git_init(backlog.path());

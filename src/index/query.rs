@@ -86,26 +86,59 @@ impl Index {
         let filter = self.resolve_filter_case(filter)?;
         let (sql, args) = list_sql(&filter);
         let mut stmt = self.conn.prepare_cached(&sql).ctx("listing cards")?;
-        let cards = stmt
+        let rows = stmt
             .query_map(params_from_iter(args.iter()), card_from_row)
-            .ctx("listing cards")?
-            .collect::<rusqlite::Result<Vec<_>>>()
             .ctx("listing cards")?;
         let columns = backlog.columns(self.statuses()?.iter().map(String::as_str));
-        let mut keyed: Vec<(usize, Card)> = cards
-            .into_iter()
-            .map(|c| {
-                (
-                    columns
-                        .iter()
-                        .position(|s| *s == c.status)
-                        .unwrap_or(usize::MAX),
-                    c,
-                )
-            })
+        let position: std::collections::HashMap<&str, usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
             .collect();
-        keyed.sort_by(|(ca, a), (cb, b)| ca.cmp(cb).then_with(|| board_order(a, b)));
-        Ok(keyed.into_iter().map(|(_, c)| c).collect())
+        let mut buckets: Vec<Vec<Card>> = vec![Vec::new(); columns.len()];
+        for card in rows {
+            let card = card.ctx("listing cards")?;
+            let col = position.get(card.status.as_str()).copied().unwrap_or(0);
+            buckets[col].push(card);
+        }
+        // Keys computed once per card (a comparator runs n·log n times), sorted on all cores.
+        for bucket in &mut buckets {
+            use rayon::slice::ParallelSliceMut;
+            bucket.par_sort_by_cached_key(sort_key);
+        }
+        Ok(buckets.into_iter().flatten().collect())
+    }
+
+    /// The first `per_column` cards of every status and every status's card count: enough
+    /// to draw the board at once from the status index while the full list loads.
+    pub fn preview(&self, per_column: usize) -> Result<(Vec<Card>, Vec<(String, u64)>)> {
+        let mut counts_stmt = self
+            .conn
+            .prepare_cached("SELECT status, count(*) FROM items GROUP BY status")
+            .ctx("counting cards per status")?;
+        let counts: Vec<(String, u64)> = counts_stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .ctx("counting cards per status")?
+            .collect::<rusqlite::Result<_>>()
+            .ctx("counting cards per status")?;
+        let (sql, _) = list_sql(&Filter::default());
+        let sql = format!(
+            "{sql} WHERE i.status = ?1 ORDER BY i.ordinal IS NULL, i.ordinal, i.id LIMIT ?2"
+        );
+        let mut stmt = self
+            .conn
+            .prepare_cached(&sql)
+            .ctx("reading the first cards")?;
+        let mut cards = Vec::new();
+        for (status, _) in &counts {
+            let rows = stmt
+                .query_map(rusqlite::params![status, per_column as i64], card_from_row)
+                .ctx("reading the first cards")?;
+            for card in rows {
+                cards.push(card.ctx("reading the first cards")?);
+            }
+        }
+        Ok((cards, counts))
     }
 
     /// Filters are typed by people: find the spelling the index actually holds.
@@ -348,6 +381,44 @@ pub fn board_order(a: &Card, b: &Card) -> Ordering {
     .then_with(|| a.path.cmp(&b.path))
 }
 
+/// A key that sorts like [`board_order`] (ordinal, then natural id), for sorting many cards.
+pub fn sort_key(card: &Card) -> (bool, i64, String) {
+    let ordinal = card.ordinal.map_or(0, |o| {
+        // Order-preserving map of an f64 onto i64 (total order, negatives first).
+        let bits = o.to_bits() as i64;
+        bits ^ (((bits >> 63) as u64) >> 1) as i64
+    });
+    (card.ordinal.is_none(), ordinal, natural_key(&card.id))
+}
+
+/// `id` lower-cased with every digit run zero-padded to 20 places, so plain string order is
+/// natural order (`task-2` before `task-10`).
+fn natural_key(id: &str) -> String {
+    let mut out = String::with_capacity(id.len() + 24);
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if !digits.is_empty() {
+            let trimmed = digits.trim_start_matches('0');
+            let trimmed = if trimmed.is_empty() { "0" } else { trimmed };
+            for _ in trimmed.len()..20 {
+                out.push('0');
+            }
+            out.push_str(trimmed);
+            digits.clear();
+        }
+    };
+    for c in id.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
 /// Compare so that `TASK-2` sorts before `TASK-10`.
 pub fn natural_cmp(a: &str, b: &str) -> Ordering {
     let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
@@ -388,6 +459,49 @@ fn trim_zeros(digits: &[u8]) -> &[u8] {
 mod tests {
     use super::natural_cmp;
     use std::cmp::Ordering;
+
+    #[test]
+    fn sort_key_agrees_with_board_order() {
+        use crate::item::Card;
+        let card = |id: &str, ordinal: Option<f64>| Card {
+            path: id.into(),
+            key: id.into(),
+            id: id.into(),
+            title: String::new(),
+            status: String::new(),
+            kind: None,
+            priority: None,
+            assignee: None,
+            assignees: vec![],
+            labels: vec![],
+            parent: None,
+            blocked_by: vec![],
+            product: None,
+            ordinal,
+            created: None,
+            updated: None,
+        };
+        let cards = [
+            card("TASK-10", None),
+            card("task-2", None),
+            card("TASK-2.1", None),
+            card("A-7", Some(-5.5)),
+            card("B-1", Some(1000.0)),
+            card("B-2", Some(250.0)),
+            card("C-007", None),
+            card("c-8", Some(1e9)),
+        ];
+        for a in &cards {
+            for b in &cards {
+                // board_order breaks the last ties by path; the key leaves them to a stable sort.
+                let expected = super::board_order(a, b);
+                let got = super::sort_key(a).cmp(&super::sort_key(b));
+                if got != std::cmp::Ordering::Equal {
+                    assert_eq!(got, expected, "{} vs {}", a.id, b.id);
+                }
+            }
+        }
+    }
 
     #[test]
     fn ids_sort_naturally() {

@@ -707,8 +707,14 @@ impl App {
         let focused = self.focused_card().map(|c| c.path.clone());
         let mut effects = Vec::new();
         match msg {
+            Msg::Preview { cards, counts } if !self.loaded => {
+                self.cards.replace_all(cards);
+                self.cards.totals = Some(counts.into_iter().collect());
+            }
+            Msg::Preview { .. } => {}
             Msg::Snapshot { cards, problems } => {
                 self.cards.replace_all(cards);
+                self.cards.totals = None;
                 self.problems = problems;
                 self.loaded = true;
             }

@@ -85,7 +85,7 @@ impl CardFilter {
 
 /// Fuzzy matching behind one small interface, so the matcher can be swapped (nucleo) without
 /// touching the board.
-pub trait Matcher: Send {
+pub trait Matcher: Send + Sync {
     fn matches(&self, haystack: &str, pattern: &str) -> bool;
 }
 
@@ -100,8 +100,29 @@ impl Default for SkimMatcher {
 
 impl Matcher for SkimMatcher {
     fn matches(&self, haystack: &str, pattern: &str) -> bool {
-        self.0.fuzzy_match(haystack, pattern).is_some()
+        // Skim only matches when the pattern's characters appear in order; checking that
+        // first is ~50× cheaper and rejects most cards before the scorer runs.
+        is_subsequence(haystack, pattern) && self.0.fuzzy_match(haystack, pattern).is_some()
     }
+}
+
+/// Whether `pattern`'s characters appear in `haystack` in order; case-insensitive unless the
+/// pattern has capitals (the same smart case as the matcher).
+fn is_subsequence(haystack: &str, pattern: &str) -> bool {
+    let fold = !pattern.chars().any(char::is_uppercase);
+    let mut wanted = pattern.chars().filter(|c| !c.is_whitespace()).peekable();
+    for c in haystack.chars() {
+        let Some(&w) = wanted.peek() else { return true };
+        let same = if fold {
+            c.to_lowercase().eq(w.to_lowercase())
+        } else {
+            c == w
+        };
+        if same {
+            wanted.next();
+        }
+    }
+    wanted.peek().is_none()
 }
 
 /// All cards, their columns and the current narrowing.
@@ -120,6 +141,8 @@ pub struct CardStore {
     pub filter: CardFilter,
     pub product: Option<String>,
     pub search: String,
+    /// Card counts per status while only a preview is loaded (the headers show these).
+    pub totals: Option<HashMap<String, u64>>,
     /// Slots that matched the previous search, to narrow from when the pattern grows.
     search_hits: Option<(String, Vec<bool>)>,
     matcher: Box<dyn Matcher>,
@@ -140,6 +163,7 @@ impl CardStore {
             filter: CardFilter::default(),
             product: None,
             search: String::new(),
+            totals: None,
             search_hits: None,
             matcher: Box::new(SkimMatcher::default()),
         };
@@ -149,15 +173,24 @@ impl CardStore {
 
     /// Replace every card (a full snapshot).
     pub fn replace_all(&mut self, cards: Vec<Card>) {
-        self.slots.clear();
-        self.haystacks.clear();
-        self.by_path.clear();
+        // Freeing 100,000 cards takes a noticeable while; do it off the UI thread.
+        let old = (
+            std::mem::take(&mut self.slots),
+            std::mem::take(&mut self.haystacks),
+            std::mem::take(&mut self.by_path),
+        );
+        if old.0.len() > 10_000 {
+            std::thread::spawn(move || drop(old));
+        }
         self.free.clear();
         self.columns = self.configured.clone();
+        {
+            use rayon::prelude::*;
+            self.haystacks = cards.par_iter().map(haystack).collect();
+        }
         for card in cards {
             self.column_of(&card.status);
             self.by_path.insert(card.path.clone(), self.slots.len());
-            self.haystacks.push(haystack(&card));
             self.slots.push(Some(card));
         }
         self.sorted = vec![Vec::new(); self.columns.len()];
@@ -171,12 +204,18 @@ impl CardStore {
                 self.sorted[col].push(slot);
             }
         }
+        let slots = &self.slots;
+        let order = |a: &usize, b: &usize| match (&slots[*a], &slots[*b]) {
+            (Some(a), Some(b)) => board_order(a, b),
+            _ => std::cmp::Ordering::Equal,
+        };
         for col in &mut self.sorted {
-            let slots = &self.slots;
-            col.sort_by(|a, b| match (&slots[*a], &slots[*b]) {
-                (Some(a), Some(b)) => board_order(a, b),
-                _ => std::cmp::Ordering::Equal,
-            });
+            // The index hands cards over in board order already; sort only what is not.
+            if !col.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater) {
+                col.sort_by_cached_key(|slot| {
+                    slots[*slot].as_ref().map(crate::index::query::sort_key)
+                });
+            }
         }
         self.search_hits = None;
         self.refresh_visible();
@@ -262,6 +301,25 @@ impl CardStore {
         self.by_path.is_empty()
     }
 
+    /// The count a column header shows: the whole column's while only a preview is loaded.
+    pub fn column_count(&self, col: usize) -> usize {
+        let shown = self.visible.get(col).map_or(0, Vec::len);
+        match (&self.totals, self.columns.get(col)) {
+            (Some(totals), Some(name)) if self.search.is_empty() && self.filter.is_empty() => {
+                totals.get(name).map_or(shown, |n| *n as usize)
+            }
+            _ => shown,
+        }
+    }
+
+    /// All cards, counting those not loaded yet while a preview is shown.
+    pub fn total_len(&self) -> usize {
+        match &self.totals {
+            Some(totals) => totals.values().sum::<u64>() as usize,
+            None => self.len(),
+        }
+    }
+
     pub fn visible_len(&self) -> usize {
         self.visible.iter().map(Vec::len).sum()
     }
@@ -293,15 +351,20 @@ impl CardStore {
             .search_hits
             .take()
             .filter(|(p, _)| pattern.starts_with(p.as_str()));
-        let hits: Vec<bool> = (0..self.slots.len())
-            .map(|slot| {
-                let was = previous
-                    .as_ref()
-                    .is_none_or(|(_, h)| h.get(slot).copied().unwrap_or(true));
-                was && self.slots[slot].is_some()
-                    && self.matcher.matches(&self.haystacks[slot], &pattern)
-            })
-            .collect();
+        let hits: Vec<bool> = {
+            use rayon::prelude::*;
+            let (slots, haystacks, matcher) = (&self.slots, &self.haystacks, &self.matcher);
+            (0..slots.len())
+                .into_par_iter()
+                .with_min_len(4096)
+                .map(|slot| {
+                    let was = previous
+                        .as_ref()
+                        .is_none_or(|(_, h)| h.get(slot).copied().unwrap_or(true));
+                    was && slots[slot].is_some() && matcher.matches(&haystacks[slot], &pattern)
+                })
+                .collect()
+        };
         self.search_hits = Some((pattern, hits.clone()));
         Some(hits)
     }

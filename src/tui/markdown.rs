@@ -204,7 +204,7 @@ impl Renderer<'_> {
                 let marker = match list.list_type {
                     ListType::Bullet => "• ".to_string(),
                     ListType::Ordered => {
-                        format!("{}. ", list.start + node.preceding_siblings().count() - 1)
+                        format!("{}. ", list_start(node) + item_position(node))
                     }
                 };
                 self.list_item(node, Span::raw(marker));
@@ -249,6 +249,20 @@ impl Renderer<'_> {
     }
 }
 
+/// The number an ordered list starts at, read from the list (each item carries its own copy,
+/// which comrak does not keep equal to the list's).
+fn list_start<'a>(item: &'a AstNode<'a>) -> usize {
+    match item.parent().map(|p| p.data().value.clone()) {
+        Some(NodeValue::List(list)) => list.start,
+        _ => 1,
+    }
+}
+
+/// How many list items come before `node` in its list.
+fn item_position<'a>(node: &'a AstNode<'a>) -> usize {
+    std::iter::successors(node.previous_sibling(), |n| n.previous_sibling()).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,7 +276,7 @@ mod tests {
 
     #[test]
     fn renders_the_common_block_kinds() {
-        let md = "# Title\n\nSome *em* and **strong** and `code`.\n\n- [ ] open\n- [x] done\n\n1. one\n2. two\n\n> quoted\n\n```rust\nfn main() {}\n```\n\n[link](https://x.org)\n";
+        let md = "# Title\n\nSome *em* and **strong** and `code`.\n\n- [ ] open\n- [x] done\n\n1. one\n2. two\n3. three\n\n> quoted\n\n```rust\nfn main() {}\n```\n\n[link](https://x.org)\n";
         let lines = plain(&render(md, &Theme::dark()));
         assert_eq!(lines[0], "# Title");
         assert!(
@@ -271,7 +285,9 @@ mod tests {
         );
         assert!(lines.contains(&"[ ] open".to_string()), "{lines:?}");
         assert!(lines.contains(&"[x] done".to_string()), "{lines:?}");
+        assert!(lines.contains(&"1. one".to_string()), "{lines:?}");
         assert!(lines.contains(&"2. two".to_string()), "{lines:?}");
+        assert!(lines.contains(&"3. three".to_string()), "{lines:?}");
         assert!(lines.contains(&"│ quoted".to_string()), "{lines:?}");
         assert!(lines.contains(&"  fn main() {}".to_string()), "{lines:?}");
         assert!(

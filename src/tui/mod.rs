@@ -298,6 +298,11 @@ fn suspended<T>(
     let result = f();
     execute!(stdout(), EnterAlternateScreen)?;
     enable_raw_mode()?;
+    // Keys typed while the editor ran and not read by it are still queued on the terminal:
+    // they were meant for the editor, so they must not reach the board.
+    while event::poll(Duration::ZERO)? {
+        let _ = event::read()?;
+    }
     terminal.clear()?;
     drop(reading);
     gate.paused.store(false, Ordering::SeqCst);

@@ -70,6 +70,12 @@ pub struct UndoStep {
 /// What the worker tells the UI.
 #[derive(Debug, Clone)]
 pub enum Msg {
+    /// The first cards of each column and every column's count, to draw the board before
+    /// the full list has loaded.
+    Preview {
+        cards: Vec<Card>,
+        counts: Vec<(String, u64)>,
+    },
     /// Every card, the columns the layout configures, and the problems.
     Snapshot {
         cards: Vec<Card>,
@@ -103,6 +109,10 @@ pub enum Msg {
     Failed(String),
 }
 
+/// Cards per column in the first frame: more than any screen shows, few enough to read in
+/// milliseconds from the status index.
+pub const PREVIEW_PER_COLUMN: usize = 100;
+
 /// Commands that reach the worker thread.
 pub enum Input {
     Request(Request),
@@ -123,6 +133,9 @@ impl Worker {
     /// The thread body: first frame from the index as it is, then reconcile with the files in
     /// the background, then serve requests until the UI hangs up.
     pub fn run(mut self, inputs: Receiver<Input>, out: Sender<Msg>, reconcile_first: bool) {
+        if let Ok((cards, counts)) = self.index.preview(PREVIEW_PER_COLUMN) {
+            let _ = out.send(Msg::Preview { cards, counts });
+        }
         self.send_snapshot(&out);
         if reconcile_first {
             let _ = out.send(Msg::Busy(Some("reading files".into())));

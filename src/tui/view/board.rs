@@ -44,7 +44,7 @@ fn column(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, col: usize) {
                 theme.column_header
             },
         ),
-        Span::styled(format!(" {} ", slots.len()), theme.dim),
+        Span::styled(format!(" {} ", app.cards.column_count(col)), theme.dim),
         Span::raw(if more_right { "›" } else { "" }),
     ]);
     let block = Block::default()
@@ -63,7 +63,11 @@ fn column(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, col: usize) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if slots.is_empty() {
-        let hint = if app.loaded { "no cards" } else { "loading…" };
+        let hint = if app.loaded {
+            "  no cards"
+        } else {
+            "  loading…"
+        };
         frame.render_widget(Paragraph::new(Span::styled(hint, theme.dim)), inner);
         return;
     }

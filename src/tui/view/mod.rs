@@ -13,7 +13,7 @@ use ratatui::Frame;
 pub use board::{truncate, wrap_two};
 
 use super::app::{App, Overlay};
-use super::keymap::Action;
+use super::keymap::{Action, Layer};
 use super::theme::Theme;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -70,8 +70,8 @@ fn status_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
         ));
     }
     let shown = app.cards.visible_len();
-    let total = app.cards.len();
-    let counts = if shown == total {
+    let total = app.cards.total_len();
+    let counts = if shown == total || app.cards.totals.is_some() {
         format!(" {total} cards")
     } else {
         format!(" {shown} of {total} cards")
@@ -112,18 +112,29 @@ fn footer_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     } else if let Some((_, question)) = &app.confirm {
         Line::styled(question.clone(), theme.message)
     } else {
-        let hints = [
-            (Action::Help, "help"),
-            (Action::MoveRight, "move"),
-            (Action::OpenDetail, "detail"),
-            (Action::Search, "search"),
-            (Action::NewCard, "new"),
-            (Action::Quit, "quit"),
-        ];
+        // Most needed first: on a narrow screen the right end is cut off.
+        let hints: &[(Action, &str)] = match app.top_layer() {
+            Layer::Board => &[
+                (Action::Help, "help"),
+                (Action::Quit, "quit"),
+                (Action::MoveRight, "move"),
+                (Action::OpenDetail, "detail"),
+                (Action::Search, "search"),
+                (Action::NewCard, "new"),
+            ],
+            Layer::Detail => &[
+                (Action::Back, "back"),
+                (Action::Help, "help"),
+                (Action::OpenEditor, "edit in $EDITOR"),
+                (Action::MoveRight, "move"),
+                (Action::Down, "scroll"),
+            ],
+            Layer::Problems | Layer::Help => &[(Action::Back, "back"), (Action::Quit, "quit")],
+        };
         let mut spans = Vec::new();
         for (action, what) in hints {
             spans.push(Span::styled(
-                format!(" {}", app.keymap.first_key(action)),
+                format!(" {}", app.keymap.first_key(*action)),
                 theme.key,
             ));
             spans.push(Span::styled(format!(" {what} "), theme.dim));
