@@ -7,6 +7,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+mod simple_yaml;
+
 /// Frontmatter keys as parsed, in file order (serde_json's `preserve_order`).
 pub type Fields = Map<String, Value>;
 
@@ -140,6 +142,18 @@ pub struct YamlError {
 /// Parse frontmatter YAML into its keys. Strict: duplicate keys and syntax errors are errors,
 /// because guessing which of two `status:` lines the user meant would be a silent loss.
 pub fn parse_yaml(split: &Split<'_>) -> Result<Fields, YamlError> {
+    if split.yaml.trim().is_empty() {
+        return Ok(Fields::new());
+    }
+    match simple_yaml::parse(split.yaml) {
+        Some(fields) => Ok(fields),
+        None => parse_yaml_full(split),
+    }
+}
+
+/// [`parse_yaml`] with the full YAML parser only, never the fast reader of plain frontmatter
+/// (the two must always agree; the tests compare them).
+pub fn parse_yaml_full(split: &Split<'_>) -> Result<Fields, YamlError> {
     if split.yaml.trim().is_empty() {
         return Ok(Fields::new());
     }

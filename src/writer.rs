@@ -94,7 +94,12 @@ pub fn create(backlog: &Backlog, index: &mut Index, file: &NewFile) -> Result<It
 /// Archive a card the way its layout does (see [`Backlog::archive_path`]): one rename within
 /// the backlog, refused if the file changed since `base_hash` or the destination exists.
 /// Returns the new root-relative path.
-pub fn archive(backlog: &Backlog, index: &mut Index, path: &str, base_hash: &str) -> Result<String, WriteError> {
+pub fn archive(
+    backlog: &Backlog,
+    index: &mut Index,
+    path: &str,
+    base_hash: &str,
+) -> Result<String, WriteError> {
     let abs = confined(backlog, path)?;
     let bytes = read(&abs, path)?;
     if item::content_hash(&bytes) != base_hash {
@@ -116,44 +121,38 @@ pub fn archive(backlog: &Backlog, index: &mut Index, path: &str, base_hash: &str
     sync_dir(dest_abs.parent()).map_err(|source| io(&dest, source))?;
     index
         .apply_paths(backlog, &[path.to_string()])
-        .map_err(|e| refused(path, format!("archived, but the index update failed: {e:#}")))?;
+        .map_err(|e| {
+            refused(
+                path,
+                format!("archived, but the index update failed: {e:#}"),
+            )
+        })?;
     Ok(dest)
 }
 
-/// Remove temp files left by writers that were killed mid-write (their pid is gone).
+/// Remove temp files left by writers that were killed mid-write (their pid is gone) where the
+/// layout's walk of the card folders does not see them: Backlog.md's `backlog/` folder. The
+/// walk ([`Backlog::list_files`]) removes those beside the cards.
 pub fn clean_stale_temps(backlog: &Backlog) {
-    let mut dirs: Vec<PathBuf> = match backlog.kind {
-        LayoutKind::BacklogMd => vec![
-            backlog.root.join("backlog"),
-            backlog.root.join("backlog/tasks"),
-        ],
-        LayoutKind::Kano => Vec::new(),
-    };
-    if backlog.kind == LayoutKind::Kano {
-        for product in &backlog.products {
-            for entry in walkdir::WalkDir::new(backlog.root.join(&product.dir).join("items"))
-                .max_depth(3)
-                .into_iter()
-                .flatten()
-            {
-                if entry.file_type().is_dir() {
-                    dirs.push(entry.into_path());
-                }
-            }
-        }
+    if backlog.kind != LayoutKind::BacklogMd {
+        return;
     }
-    for dir in dirs {
-        let Ok(entries) = fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else { continue };
-            if let Some(pid) = temp_owner(name) {
-                if !Path::new(&format!("/proc/{pid}")).exists() {
-                    let _ = fs::remove_file(entry.path());
-                }
-            }
+    let Ok(entries) = fs::read_dir(backlog.root.join("backlog")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        remove_if_stale(&entry.path());
+    }
+}
+
+/// Remove `path` if it is a temp file of a tack process that no longer runs.
+pub(crate) fn remove_if_stale(path: &Path) {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return;
+    };
+    if let Some(pid) = temp_owner(name) {
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(path);
         }
     }
 }

@@ -400,3 +400,43 @@ fn a_reader_that_stops_early_is_not_an_error() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(stderr(&out), "");
 }
+
+#[test]
+fn a_killed_writers_temp_files_are_cleaned_up_and_never_listed() {
+    // pid 1 always runs; a pid above the kernel's limit never does.
+    let live = ".tack-1-live.tmp";
+    let dead = ".tack-4294967-dead.tmp";
+    for (format, dirs) in [
+        ("backlogmd", &["backlog", "backlog/tasks"][..]),
+        ("kabsd", &[""][..]),
+    ] {
+        let dir = common::generate(format, 5);
+        let root = dir.path();
+        let cache = tempfile::tempdir().expect("cache");
+        let dirs: Vec<PathBuf> = if format == "kabsd" {
+            // The folder of a card: where kano temp files are made.
+            let card = common::item_files(root).into_iter().next().expect("a card");
+            vec![root.join(card).parent().expect("parent").to_path_buf()]
+        } else {
+            dirs.iter().map(|d| root.join(d)).collect()
+        };
+        for d in &dirs {
+            for name in [live, dead] {
+                std::fs::write(d.join(name), "---\nid: T\ntitle: t\nstatus: To Do\n---\n")
+                    .expect("write a temp file");
+            }
+        }
+        let listed = common::json(root, cache.path(), &["list", "--json"]);
+        assert_eq!(listed.as_array().map(Vec::len), Some(5), "{format}");
+        for d in &dirs {
+            assert!(
+                d.join(live).exists(),
+                "{format}: a live writer's temp file was removed"
+            );
+            assert!(
+                !d.join(dead).exists(),
+                "{format}: a dead writer's temp file is still there"
+            );
+        }
+    }
+}

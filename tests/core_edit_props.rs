@@ -413,6 +413,13 @@ proptest! {
     })]
 
     #[test]
+    fn the_fast_frontmatter_reader_agrees_with_the_full_parser(doc in stamped_doc()) {
+        let text = doc.0.render();
+        let split = item::split(&text).expect("split");
+        prop_assert_eq!(item::parse_yaml(&split), item::parse_yaml_full(&split));
+    }
+
+    #[test]
     fn a_no_change_save_is_byte_identical(doc in doc()) {
         let text = doc.render();
         // Only shapes that are valid YAML are interesting; the generator aims to make only those.

@@ -311,3 +311,42 @@ fn an_edit_based_on_an_old_read_is_refused_and_the_other_change_kept() {
     assert_eq!(written.card.status, "Done");
     assert!(written.card.title.starts_with("Renamed elsewhere "));
 }
+
+#[test]
+fn a_bulk_rebuild_gives_the_same_schema_and_rows() {
+    // Enough cards for the bulk-load path (indexes dropped during the load, made again after).
+    let dir = common::generate("kabsd", 2500);
+    let cache = tempfile::tempdir().expect("cache");
+    let out = common::ok(dir.path(), cache.path(), &["index", "rebuild"]);
+    assert!(out.contains("2500 cards"), "{out}");
+    let path = index_path(dir.path(), cache.path());
+    let built = tables(&Connection::open(&path).expect("open"));
+
+    let empty = tempfile::tempdir().expect("dir");
+    let mut conn = Connection::open(empty.path().join("x.sqlite")).expect("open");
+    migrate_to(&mut conn, latest()).expect("migrate");
+    assert_eq!(
+        built,
+        tables(&conn),
+        "indexes lost or added by the bulk load"
+    );
+
+    let out = common::run(dir.path(), cache.path(), &["index", "check"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let listed = list(dir.path(), cache.path());
+    assert_eq!(listed.as_array().map(Vec::len), Some(2500));
+    // A filtered list answers from the recreated indexes.
+    let done = common::json(
+        dir.path(),
+        cache.path(),
+        &["list", "--json", "--status", "Done"],
+    );
+    let expected = listed
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter(|c| c["status"] == "Done")
+        .count();
+    assert!(expected > 0);
+    assert_eq!(done.as_array().map(Vec::len), Some(expected));
+}

@@ -262,3 +262,28 @@ fn a_kano_move_changes_state_updated_and_appends_one_worklog_line() {
     assert_eq!(tail.next(), Some(last_before));
     assert_eq!(common::git_status(root), vec![format!(" M {path}")]);
 }
+
+/// The fast reader of plain frontmatter and the full YAML parser read every real and generated
+/// file the same way (same keys and values, same problems).
+#[test]
+fn fast_and_full_frontmatter_readers_agree_on_every_file() {
+    let fixture = common::kano_fixture();
+    let kano = common::generate("kabsd", 300);
+    let backlog_md = common::generate("backlogmd", 300);
+    for root in [fixture.path(), kano.path(), backlog_md.path()] {
+        for rel in common::item_files(root) {
+            let bytes = std::fs::read(root.join(&rel)).expect("read");
+            let Ok(text) = tack::item::decode(&bytes) else {
+                continue;
+            };
+            let Ok(split) = tack::item::split(text) else {
+                continue;
+            };
+            assert_eq!(
+                tack::item::parse_yaml(&split),
+                tack::item::parse_yaml_full(&split),
+                "{rel}"
+            );
+        }
+    }
+}

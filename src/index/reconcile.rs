@@ -5,7 +5,7 @@
 //! transaction with prepared statements. The watcher and the writer use [`Index::apply_paths`]
 //! and [`Index::store`] for single files.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use color_eyre::eyre::Result;
 use rayon::prelude::*;
@@ -48,17 +48,11 @@ impl Index {
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<ReconcileStats> {
         let files = backlog.list_files();
-        let known = self.stamps()?;
-        let on_disk: HashSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-        let removed: Vec<String> = known
-            .keys()
-            .filter(|p| !on_disk.contains(p.as_str()))
-            .cloned()
-            .collect();
-        let stale: Vec<&FileStat> = files
-            .iter()
-            .filter(|f| known.get(&f.path) != Some(&(f.size as i64, f.mtime_ns)))
-            .collect();
+        let Changes {
+            known,
+            removed,
+            stale,
+        } = self.changes(&files)?;
         let total = stale.len() as u64;
         let done = std::sync::atomic::AtomicU64::new(0);
         let read: Vec<(String, Option<ReadFile>)> = stale
@@ -77,15 +71,31 @@ impl Index {
             read: 0,
             removed: 0,
         };
-        self.transaction(|tx| {
+        // Filling a new index: what matters is speed, not durability (a lost index is rebuilt
+        // from the files), so skip the fsyncs and give SQLite room to keep its pages.
+        let bulk = known == 0 && read.len() >= BULK_ROWS;
+        if bulk {
+            self.conn
+                .execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -131072;")
+                .ctx("preparing a bulk load")?;
+        }
+        let result = self.transaction(|tx| {
             // Skipping the delete-before-insert is only safe if no other process filled the
             // index since `stamps` was read (two processes opening a new index at once).
-            let fresh = known.is_empty()
+            let fresh = known == 0
                 && !tx
                     .query_row("SELECT EXISTS(SELECT 1 FROM files)", [], |r| {
                         r.get::<_, bool>(0)
                     })
                     .ctx("checking for an empty index")?;
+            // Sorting every row once into a new index is much faster than inserting rows one by
+            // one into several indexes: drop the secondary indexes for a bulk load and create
+            // them again (from their own SQL, so the migrations stay the only schema) at the end.
+            let dropped = if fresh && bulk {
+                drop_secondary_indexes(tx)?
+            } else {
+                Vec::new()
+            };
             let mut writer = RowWriter::new(tx)?;
             for path in &removed {
                 writer.remove(path)?;
@@ -103,8 +113,17 @@ impl Index {
                     }
                 }
             }
+            for sql in &dropped {
+                tx.execute_batch(sql).ctx("recreating an index")?;
+            }
             Ok(())
-        })?;
+        });
+        if bulk {
+            self.conn
+                .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2000;")
+                .ctx("ending a bulk load")?;
+        }
+        result?;
         Ok(stats)
     }
 
@@ -178,16 +197,43 @@ impl Index {
     }
 
     /// Size and mtime of every file the index knows.
-    fn stamps(&self) -> Result<HashMap<String, (i64, i64)>> {
+    /// Compare the files on disk (sorted by path, as [`Backlog::list_files`] gives them) with
+    /// the stamps in the index, in one ordered pass over both: no per-file allocation or hashing
+    /// when nothing changed, which is what most commands find.
+    fn changes<'f>(&self, files: &'f [FileStat]) -> Result<Changes<'f>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT path, size, mtime_ns FROM files")
+            .prepare("SELECT path, size, mtime_ns FROM files ORDER BY path")
             .ctx("reading file stamps")?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))
-            .ctx("reading file stamps")?;
-        rows.collect::<rusqlite::Result<_>>()
-            .ctx("reading file stamps")
+        let mut rows = stmt.query([]).ctx("reading file stamps")?;
+        let mut out = Changes {
+            known: 0,
+            removed: Vec::new(),
+            stale: Vec::new(),
+        };
+        let mut disk = files.iter().peekable();
+        while let Some(row) = rows.next().ctx("reading file stamps")? {
+            out.known += 1;
+            let path = row
+                .get_ref(0)
+                .and_then(|v| v.as_str().map_err(Into::into))
+                .ctx("reading file stamps")?;
+            let stamp: (i64, i64) = (
+                row.get(1).ctx("reading file stamps")?,
+                row.get(2).ctx("reading file stamps")?,
+            );
+            // Files before this row are not in the index.
+            while let Some(f) = disk.next_if(|f| f.path.as_str() < path) {
+                out.stale.push(f);
+            }
+            match disk.next_if(|f| f.path == path) {
+                Some(f) if stamp == (f.size as i64, f.mtime_ns) => {}
+                Some(f) => out.stale.push(f),
+                None => out.removed.push(path.to_string()),
+            }
+        }
+        out.stale.extend(disk);
+        Ok(out)
     }
 }
 
@@ -201,6 +247,40 @@ pub fn read_paths(backlog: &Backlog, paths: &[String]) -> Vec<(String, Option<Re
             (p.clone(), file)
         })
         .collect()
+}
+
+/// Below this many new rows the indexes are kept during a fill (dropping them is not worth it).
+const BULK_ROWS: usize = 2000;
+
+/// Drop the indexes of the card tables (not the primary keys) and return the SQL that makes
+/// them again.
+fn drop_secondary_indexes(tx: &Transaction<'_>) -> Result<Vec<String>> {
+    let mut stmt = tx
+        .prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
+             AND tbl_name IN ('items', 'item_labels', 'item_assignees')",
+        )
+        .ctx("listing indexes")?;
+    let indexes: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .ctx("listing indexes")?
+        .collect::<rusqlite::Result<_>>()
+        .ctx("listing indexes")?;
+    for (name, _) in &indexes {
+        tx.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))
+            .ctx("dropping an index for a bulk load")?;
+    }
+    Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
+}
+
+/// How the files on disk differ from the index.
+struct Changes<'f> {
+    /// Rows the index holds.
+    known: usize,
+    /// Paths the index holds that are no longer on disk.
+    removed: Vec<String>,
+    /// Files new or changed (size or mtime) since they were indexed.
+    stale: Vec<&'f FileStat>,
 }
 
 fn id_of(parsed: &Parsed) -> Option<String> {
@@ -294,7 +374,7 @@ impl<'t> RowWriter<'t> {
                 json(&c.labels),
                 json(&c.assignees),
                 json(&c.blocked_by),
-                serde_json::Value::Object(item.fields.clone()).to_string(),
+                serde_json::to_string(&item.fields).unwrap_or_else(|_| "{}".into()),
             ])
             .ctx("writing an item row")?;
         for label in dedup(&c.labels) {

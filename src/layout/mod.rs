@@ -320,8 +320,15 @@ impl Backlog {
         match self.kind {
             LayoutKind::BacklogMd => Some(format!("backlog/archive/tasks/{name}")),
             LayoutKind::Kano => {
-                let product = self.products.iter().find(|p| rel.starts_with(&format!("{}/", p.dir)))?;
-                Some(format!("{}/_trash/{}/{name}", product.dir, today.format("%Y-%m-%d")))
+                let product = self
+                    .products
+                    .iter()
+                    .find(|p| rel.starts_with(&format!("{}/", p.dir)))?;
+                Some(format!(
+                    "{}/_trash/{}/{name}",
+                    product.dir,
+                    today.format("%Y-%m-%d")
+                ))
             }
         }
     }
@@ -372,11 +379,16 @@ pub(crate) fn walk_md(
     keep: impl Fn(&str) -> bool + Sync,
 ) -> Vec<FileStat> {
     let base = backlog.root.join(dir);
+    // Hidden entries are skipped, except tack's own temp files: a killed writer's leftovers are
+    // removed here, on the walk every command makes anyway, rather than by a second walk.
     let entries: Vec<walkdir::DirEntry> = walkdir::WalkDir::new(&base)
         .max_depth(max_depth)
         .follow_links(false)
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_entry(|e| {
+            let name = e.file_name().to_string_lossy();
+            e.depth() == 0 || !name.starts_with('.') || crate::writer::is_temp_name(&name)
+        })
         .filter_map(|e| e.ok())
         .filter(|e| !e.file_type().is_dir())
         .collect();
@@ -384,14 +396,19 @@ pub(crate) fn walk_md(
     entries
         .par_iter()
         .filter_map(|entry| {
-            let rel = backlog.rel(entry.path())?;
-            if !rel.ends_with(".md") || !keep(&rel) {
+            if entry.file_name().as_encoded_bytes().starts_with(b".") {
+                crate::writer::remove_if_stale(entry.path());
+                return None;
+            }
+            // Walked paths are the root joined with plain names: the rest is the relative path.
+            let rel = entry.path().strip_prefix(&backlog.root).ok()?.to_str()?;
+            if !rel.ends_with(".md") || !keep(rel) {
                 return None;
             }
             // Follow a symlinked card to its target; a dangling or looping link is skipped
             // here and shows up as unreadable if it is ever named directly.
             let meta = fs::metadata(entry.path()).ok()?;
-            meta.is_file().then(|| stat_of(&rel, &meta))
+            meta.is_file().then(|| stat_of(rel, &meta))
         })
         .collect()
 }
