@@ -24,6 +24,8 @@ pub enum FieldValue {
     Number(f64),
     /// A list of strings (labels, assignees).
     List(Vec<String>),
+    /// `null` (a cleared kano owner).
+    Null,
 }
 
 impl FieldValue {
@@ -36,6 +38,7 @@ impl FieldValue {
             FieldValue::List(items) => {
                 Value::Array(items.iter().cloned().map(Value::String).collect())
             }
+            FieldValue::Null => Value::Null,
         }
     }
 }
@@ -150,6 +153,7 @@ fn set_key(doc: &Document, change: &Change) -> Result<()> {
             ScalarValue::parse(format_number(*n)),
             change.insert_after,
         ),
+        FieldValue::Null => insert_or_set(doc, key, ScalarValue::null(), change.insert_after),
         FieldValue::List(items) => {
             let items: Vec<yaml_edit::YamlValue> = items
                 .iter()

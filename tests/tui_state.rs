@@ -432,3 +432,17 @@ fn debug_reorder() {
     eprintln!("MSG {:?} {:?}", b.app.message, b.column_ids(0));
     eprintln!("{}", read(&b.focused_path()));
 }
+
+#[test]
+fn kano_owner_is_set_cleared_to_null_and_restored_by_undo() {
+    let dir = common::generate("kabsd", 20);
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    b.press("a<c-u>").type_text("zoe").press("<enter>");
+    assert!(read(&path).contains("\nowner: zoe\n"), "{}", read(&path));
+    b.press("a<c-u><enter>");
+    assert!(read(&path).contains("\nowner: null\n"), "{}", read(&path));
+    assert_eq!(b.app.focused_card().and_then(|c| c.assignee.clone()), None);
+    b.press("u");
+    assert!(read(&path).contains("\nowner: zoe\n"), "{}", read(&path));
+}

@@ -61,14 +61,13 @@ impl Index {
     /// board and the CLI keep working from the files.
     pub fn open_at(backlog: &Backlog, path: &Path) -> Result<Index> {
         let mut notices = Vec::new();
+        let opened = |conn, notices| Index {
+            conn,
+            path: path.to_path_buf(),
+            notices,
+        };
         match try_open(backlog, path) {
-            Ok(conn) => {
-                return Ok(Index {
-                    conn,
-                    path: path.to_path_buf(),
-                    notices,
-                })
-            }
+            Ok(conn) => return Ok(opened(conn, notices)),
             Err(OpenError::Unusable(reason)) => {
                 notices.push(format!(
                     "index {} {reason}: rebuilding it from the files",
@@ -76,13 +75,7 @@ impl Index {
                 ));
                 remove_db_files(path);
                 match try_open(backlog, path) {
-                    Ok(conn) => {
-                        return Ok(Index {
-                            conn,
-                            path: path.to_path_buf(),
-                            notices,
-                        })
-                    }
+                    Ok(conn) => return Ok(opened(conn, notices)),
                     Err(err) => notices.push(format!("cannot recreate the index: {err}")),
                 }
             }

@@ -183,23 +183,19 @@ impl Index {
 
     /// Every status used by some card.
     pub fn statuses(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT DISTINCT status FROM items")
-            .ctx("listing statuses")?;
-        let rows = stmt.query_map([], |r| r.get(0)).ctx("listing statuses")?;
-        rows.collect::<rusqlite::Result<_>>()
-            .ctx("listing statuses")
+        self.strings("SELECT DISTINCT status FROM items", "listing statuses")
     }
 
     /// Every display id (to number new cards).
     pub fn ids(&self) -> Result<Vec<String>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id FROM items")
-            .ctx("listing ids")?;
-        let rows = stmt.query_map([], |r| r.get(0)).ctx("listing ids")?;
-        rows.collect::<rusqlite::Result<_>>().ctx("listing ids")
+        self.strings("SELECT id FROM items", "listing ids")
+    }
+
+    /// The first column of every row of `sql`.
+    fn strings(&self, sql: &str, what: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(sql).ctx(what)?;
+        let rows = stmt.query_map([], |r| r.get(0)).ctx(what)?;
+        rows.collect::<rusqlite::Result<_>>().ctx(what)
     }
 
     /// One item with its whole frontmatter, and the content hash an edit must be based on.

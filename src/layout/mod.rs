@@ -305,6 +305,18 @@ impl Backlog {
         }
     }
 
+    /// The value that makes `name` the card's assignee (`""` clears it): Backlog.md keeps a
+    /// list of names, kano a single `owner` that is `null` when nobody owns the card.
+    pub fn assignee_value(&self, name: &str) -> crate::edit::FieldValue {
+        use crate::edit::FieldValue;
+        match (self.kind, name.is_empty()) {
+            (LayoutKind::BacklogMd, true) => FieldValue::List(Vec::new()),
+            (LayoutKind::BacklogMd, false) => FieldValue::List(vec![name.to_string()]),
+            (LayoutKind::Kano, true) => FieldValue::Null,
+            (LayoutKind::Kano, false) => FieldValue::Text(name.to_string()),
+        }
+    }
+
     /// Priorities from highest to lowest, as the layout writes them.
     pub fn priorities(&self) -> &'static [&'static str] {
         match self.kind {

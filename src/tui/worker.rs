@@ -356,29 +356,11 @@ impl Worker {
                 c.priority.clone().map(Op::Priority),
             ),
             Op::Assignee(name) => {
-                let key = key(CardField::Assignee)?;
-                let value = match self.backlog.kind {
-                    crate::layout::LayoutKind::BacklogMd => FieldValue::List(if name.is_empty() {
-                        vec![]
-                    } else {
-                        vec![name.clone()]
-                    }),
-                    crate::layout::LayoutKind::Kano if name.is_empty() => {
-                        return Err(
-                            "kano: clearing the owner is not supported yet; set another name"
-                                .into(),
-                        )
-                    }
-                    crate::layout::LayoutKind::Kano => FieldValue::Text(name.clone()),
-                };
-                let undo = match self.backlog.kind {
-                    crate::layout::LayoutKind::BacklogMd if c.assignees.len() <= 1 => {
-                        Some(Op::Assignee(c.assignee.clone().unwrap_or_default()))
-                    }
-                    crate::layout::LayoutKind::Kano => c.assignee.clone().map(Op::Assignee),
-                    _ => None,
-                };
-                (with(key, value), undo)
+                let value = self.backlog.assignee_value(name);
+                // With several assignees, "undo" to one of them would lose the others.
+                let undo = (c.assignees.len() <= 1)
+                    .then(|| Op::Assignee(c.assignee.clone().unwrap_or_default()));
+                (with(key(CardField::Assignee)?, value), undo)
             }
             Op::Labels(labels) => (
                 with(key(CardField::Labels)?, FieldValue::List(labels.clone())),
