@@ -257,7 +257,7 @@ pub fn run(dir: &Path, command: Command) -> Result<()> {
 fn list(dir: &Path, filter: Filter, json: bool) -> Result<()> {
     let session = Session::open(dir)?;
     let cards = session.index.cards(&session.backlog, &filter)?;
-    write_stdout(|out| {
+    let written = write_stdout(|out| {
         if json {
             serde_json::to_writer(&mut *out, &cards)?;
             writeln!(out)?;
@@ -279,7 +279,10 @@ fn list(dir: &Path, filter: Filter, json: bool) -> Result<()> {
             )?;
         }
         Ok(())
-    })
+    });
+    // The process ends next: freeing a large list card by card would only cost time.
+    std::mem::forget(cards);
+    written
 }
 
 /// Write a command's output to stdout, buffered. A reader that stops early (`tack list | head`)

@@ -383,46 +383,92 @@ pub(crate) fn stat_of(rel: &str, meta: &fs::Metadata) -> FileStat {
     }
 }
 
-/// Walk `dir` (root-relative) for `.md` files accepted by `keep`, without following links.
+/// Walk `dir` (root-relative) for `.md` files accepted by `keep`, down to `max_depth` levels,
+/// without following directory links. Hidden entries are skipped, except tack's own temp files:
+/// a killed writer's leftovers are removed here, on the walk every command makes anyway.
+///
+/// Each level's directories are listed in parallel, and files are stat'ed through their
+/// directory's handle (like `find`), not by resolving the whole path again for every file.
 pub(crate) fn walk_md(
     backlog: &Backlog,
     dir: &str,
     max_depth: usize,
     keep: impl Fn(&str) -> bool + Sync,
 ) -> Vec<FileStat> {
-    let base = backlog.root.join(dir);
-    // Hidden entries are skipped, except tack's own temp files: a killed writer's leftovers are
-    // removed here, on the walk every command makes anyway, rather than by a second walk.
-    let entries: Vec<walkdir::DirEntry> = walkdir::WalkDir::new(&base)
-        .max_depth(max_depth)
-        .follow_links(false)
-        .into_iter()
-        .filter_entry(|e| {
-            let name = e.file_name().to_string_lossy();
-            e.depth() == 0 || !name.starts_with('.') || crate::writer::is_temp_name(&name)
-        })
-        .filter_map(|e| e.ok())
-        .filter(|e| !e.file_type().is_dir())
-        .collect();
     use rayon::prelude::*;
-    entries
-        .par_iter()
-        .filter_map(|entry| {
-            if entry.file_name().as_encoded_bytes().starts_with(b".") {
-                crate::writer::remove_if_stale(entry.path());
-                return None;
+    let mut files = Vec::new();
+    let mut level = vec![(backlog.root.join(dir), dir.to_string())];
+    for depth in 1..=max_depth {
+        let listed: Vec<(Vec<FileStat>, Vec<(PathBuf, String)>)> = level
+            .par_iter()
+            .map(|(abs, rel)| list_dir(abs, rel, depth < max_depth, &keep))
+            .collect();
+        level = Vec::new();
+        for (found, dirs) in listed {
+            files.extend(found);
+            level.extend(dirs);
+        }
+        if level.is_empty() {
+            break;
+        }
+    }
+    files
+}
+
+/// One directory of [`walk_md`]: its card files, and its subdirectories when `descend`.
+fn list_dir(
+    abs: &Path,
+    rel: &str,
+    descend: bool,
+    keep: &(impl Fn(&str) -> bool + Sync),
+) -> (Vec<FileStat>, Vec<(PathBuf, String)>) {
+    let (mut files, mut dirs) = (Vec::new(), Vec::new());
+    let Ok(entries) = fs::read_dir(abs) else {
+        return (files, dirs);
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        // A name that is not UTF-8 cannot be a card path (paths are stored as text).
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') {
+            if crate::writer::is_temp_name(name) {
+                crate::writer::remove_if_stale(&entry.path());
             }
-            // Walked paths are the root joined with plain names: the rest is the relative path.
-            let rel = entry.path().strip_prefix(&backlog.root).ok()?.to_str()?;
-            if !rel.ends_with(".md") || !keep(rel) {
-                return None;
+            continue;
+        }
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            if descend {
+                dirs.push((entry.path(), format!("{rel}/{name}")));
             }
-            // Follow a symlinked card to its target; a dangling or looping link is skipped
-            // here and shows up as unreadable if it is ever named directly.
-            let meta = fs::metadata(entry.path()).ok()?;
-            meta.is_file().then(|| stat_of(rel, &meta))
-        })
-        .collect()
+            continue;
+        }
+        if !name.ends_with(".md") {
+            continue;
+        }
+        let path = format!("{rel}/{name}");
+        if !keep(&path) {
+            continue;
+        }
+        // Follow a symlinked card to its target; a dangling or looping link is skipped
+        // here and shows up as unreadable if it is ever named directly.
+        let meta = if kind.is_symlink() {
+            fs::metadata(entry.path())
+        } else {
+            entry.metadata()
+        };
+        if let Some(meta) = meta.ok().filter(|m| m.is_file()) {
+            use std::os::unix::fs::MetadataExt;
+            files.push(FileStat {
+                path,
+                size: meta.len(),
+                mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            });
+        }
+    }
+    (files, dirs)
 }
 
 /// A title usable in a file name and a YAML scalar: one line, not empty.
