@@ -170,7 +170,7 @@ pub fn parse_yaml_full(split: &Split<'_>) -> Result<Fields, YamlError> {
                 .map(|loc| split.yaml_first_line + loc.line().saturating_sub(1) as u32);
             Err(YamlError {
                 line,
-                message: first_line(&err.to_string()),
+                message: tidy_yaml_message(&first_line(&err.to_string()), split.yaml_first_line),
             })
         }
     }
@@ -182,6 +182,29 @@ fn first_line(message: &str) -> String {
         .find(|l| !l.trim().is_empty())
         .unwrap_or(message);
     format!("invalid YAML: {}", line.trim())
+}
+
+/// The parser's message as the user should read it next to the problem's file line: its
+/// `error: line N column M:` counts lines from the start of the YAML, not of the file (so a
+/// problem at file line 4 said "line 3"), and its advice about parser options means nothing to
+/// a user. Anything not in the expected shape is left as it was.
+fn tidy_yaml_message(message: &str, yaml_first_line: u32) -> String {
+    let Some(rest) = message.strip_prefix("invalid YAML: ") else {
+        return message.to_string();
+    };
+    let rest = rest.strip_prefix("error: ").unwrap_or(rest);
+    let rest = rest
+        .strip_suffix(", set DuplicateKeyPolicy in Options if acceptable")
+        .unwrap_or(rest);
+    let shifted = rest.strip_prefix("line ").and_then(|after| {
+        let (number, tail) = after.split_once(' ')?;
+        let number: u32 = number.parse().ok()?;
+        Some(format!(
+            "line {} {tail}",
+            yaml_first_line + number.saturating_sub(1)
+        ))
+    });
+    format!("invalid YAML: {}", shifted.as_deref().unwrap_or(rest))
 }
 
 /// Read a whole file's text, as a problem when it is not text.
@@ -263,6 +286,24 @@ mod tests {
     fn duplicate_keys_are_an_error() {
         let s = split("---\nstatus: A\nstatus: B\n---\n").expect("split");
         assert!(parse_yaml(&s).is_err());
+    }
+
+    #[test]
+    fn yaml_messages_name_the_file_line_not_the_yaml_line() {
+        let s = split("---\nid: A\nstatus: A\nstatus: B\n---\n").expect("split");
+        let err = parse_yaml(&s).expect_err("duplicate key");
+        assert_eq!(err.line, Some(4));
+        assert!(
+            err.message
+                .starts_with("invalid YAML: line 4 column 1: duplicate mapping key: status"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("Options"), "{}", err.message);
+        let s = split("---\nid: A\ntitle: [unclosed\nstatus: B\n---\n").expect("split");
+        let err = parse_yaml(&s).expect_err("bad yaml");
+        let line = err.line.expect("a line");
+        assert!(err.message.contains(&format!("line {line} ")), "{err:?}");
     }
 
     #[test]

@@ -149,6 +149,20 @@ impl Backlog {
         let abs = self.abs(rel);
         let meta = fs::metadata(&abs).ok()?;
         let stat = stat_of(rel, &meta);
+        // Judge a file too large by its size, before reading it: a multi-gigabyte log named
+        // `.md` must not be read into memory (and hashed) on every walk. Its stamp stands in
+        // for the content hash, so a change to it is still noticed.
+        if meta.len() > MAX_FILE_BYTES {
+            return Some(ReadFile {
+                hash: format!("too-large:{}:{}", stat.size, stat.mtime_ns),
+                stat,
+                parsed: Parsed::Problem(Problem {
+                    path: rel.to_string(),
+                    line: None,
+                    message: too_large(meta.len()),
+                }),
+            });
+        }
         let bytes = match fs::read(&abs) {
             Ok(bytes) => bytes,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return None,
@@ -179,14 +193,7 @@ impl Backlog {
             })
         };
         if bytes.len() as u64 > MAX_FILE_BYTES {
-            return problem(
-                None,
-                format!(
-                    "file too large: {} MB (cards are read up to {} MB)",
-                    bytes.len() / 1_000_000,
-                    MAX_FILE_BYTES / 1_000_000
-                ),
-            );
+            return problem(None, too_large(bytes.len() as u64));
         }
         let text = match item::decode(bytes) {
             Ok(text) => text,
@@ -349,6 +356,14 @@ impl Backlog {
 /// Cards bigger than this are reported, not parsed: no real card is 16 MB, and reading a
 /// generated log someone named `.md` must not stall the board.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+fn too_large(len: u64) -> String {
+    format!(
+        "file too large: {} MB (cards are read up to {} MB)",
+        len / 1_000_000,
+        MAX_FILE_BYTES / 1_000_000
+    )
+}
 
 /// A file to create for `tack new`.
 #[derive(Debug, Clone)]
