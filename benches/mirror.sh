@@ -34,6 +34,9 @@ if [ "$(id -u)" = 0 ]; then
     chown -R postgres:postgres "$PGDIR"
     AS=(runuser -u postgres --)
 fi
+# A private copy: other builds may replace target/release/tack while this runs.
+cp "$TACK" "$WORK/tack"
+TACK=$WORK/tack
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 WATCH_PID=
 cleanup() {
@@ -55,7 +58,7 @@ echo "generating $COUNT $FORMAT cards…"
 python3 "$SHARED/corpus/gen_backlog.py" --format "$FORMAT" --count "$COUNT" --out "$WORK/backlog" >/dev/null
 export TACK_CACHE_DIR=$WORK/cache
 
-ms() { date +%s%N | awk '{printf "%d", $1/1000000}'; }
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # Warm the page cache the same way for both contenders.
 "$TACK" -C "$WORK/backlog" index rebuild >/dev/null

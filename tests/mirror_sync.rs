@@ -6,99 +6,10 @@ mod common;
 mod mirror_common;
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use mirror_common::{list_by_path, rows_by_path, shared, PASSWORD};
-
-/// `tack ARGS` with a private cache and no PostgreSQL settings leaking in from the caller.
-fn tack(dir: &Path, cache: &Path) -> Command {
-    let mut cmd = common::tack(dir, cache);
-    for var in [
-        "PGPASSWORD",
-        "PGUSER",
-        "PGHOST",
-        "PGPORT",
-        "PGDATABASE",
-        "TACK_MIRROR",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("PGPASSFILE", cache.join("no-pgpass"));
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("tack runs");
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        !all.contains(PASSWORD),
-        "the password appeared in tack's output:\n{all}"
-    );
-    out
-}
-
-fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn mirror(dir: &Path, cache: &Path, url: &str) -> String {
-    ok(tack(dir, cache).args(["mirror", url]))
-}
-
-fn root_of(dir: &Path) -> String {
-    std::fs::canonicalize(dir)
-        .expect("canonical root")
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// Every row equals the card `tack list --json` shows, the body equals the file's, and the
-/// frontmatter equals the parsed keys `tack export --json` shows.
-fn assert_mirror_equals_files(dir: &Path, cache: &Path, client: &mut postgres::Client) {
-    let cards = list_by_path(&ok(tack(dir, cache).args(["list", "--json"])));
-    let rows = rows_by_path(client, &root_of(dir));
-    assert_eq!(
-        rows.keys().collect::<Vec<_>>(),
-        cards.keys().collect::<Vec<_>>(),
-        "mirrored paths differ from the cards"
-    );
-    let export: serde_json::Value =
-        serde_json::from_str(&ok(tack(dir, cache).args(["export", "--json"]))).expect("export");
-    let fields: std::collections::HashMap<String, serde_json::Value> = export["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .map(|i| {
-            (
-                i["path"].as_str().expect("path").to_string(),
-                i["fields"].clone(),
-            )
-        })
-        .collect();
-    for (path, card) in &cards {
-        let row = &rows[path];
-        for (k, v) in card {
-            assert_eq!(row.get(k), Some(v), "{path}: column {k}");
-        }
-        assert_eq!(
-            row["body"].as_str(),
-            Some(mirror_common::body_of(&dir.join(path)).as_str()),
-            "{path}: body"
-        );
-        assert_eq!(row["frontmatter"], fields[path], "{path}: frontmatter");
-    }
-}
+use mirror_common::{
+    assert_mirror_equals_files, list_by_path, mirror, ok, root_of, run, shared, tack, PASSWORD,
+};
 
 fn sync_state(client: &mut postgres::Client, backlog: &str) -> (i32, i64, i64, i64) {
     let row = client

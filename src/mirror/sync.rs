@@ -70,15 +70,15 @@ impl Mirror {
         super::schema::migrate_to(&mut client, super::schema::latest())
             .map_err(|e| eyre!("{}", target.scrub(&e)))?;
         client
-            .batch_execute(&format!(
+            .batch_execute(
                 "CREATE TEMP TABLE IF NOT EXISTS tack_incoming (
                      path text, key text, id text, title text, status text, type text,
                      priority text, assignee text, assignees text[], labels text[], parent text,
                      blocked_by text[], product text, ordinal double precision, created text,
                      updated text, body text, frontmatter jsonb
                  ) ON COMMIT DELETE ROWS;
-                 SET application_name = 'tack mirror';"
-            ))
+                 SET application_name = 'tack mirror';",
+            )
             .map_err(|e| eyre!("{}", target.scrub(&e)))?;
         Ok(Mirror {
             client,

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Output;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -333,4 +334,94 @@ pub fn body_of(path: &Path) -> String {
         }
     }
     text[offset..].to_string()
+}
+
+/// `tack ARGS` with a private cache and no PostgreSQL settings leaking in from the caller.
+pub fn tack(dir: &Path, cache: &Path) -> Command {
+    let mut cmd = crate::common::tack(dir, cache);
+    for var in [
+        "PGPASSWORD",
+        "PGUSER",
+        "PGHOST",
+        "PGPORT",
+        "PGDATABASE",
+        "TACK_MIRROR",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("PGPASSFILE", cache.join("no-pgpass"));
+    cmd
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("tack runs");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !all.contains(PASSWORD),
+        "the password appeared in tack's output:\n{all}"
+    );
+    out
+}
+
+pub fn ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn mirror(dir: &Path, cache: &Path, url: &str) -> String {
+    ok(tack(dir, cache).args(["mirror", url]))
+}
+
+pub fn root_of(dir: &Path) -> String {
+    std::fs::canonicalize(dir)
+        .expect("canonical root")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Every row equals the card `tack list --json` shows, the body equals the file's, and the
+/// frontmatter equals the parsed keys `tack export --json` shows.
+pub fn assert_mirror_equals_files(dir: &Path, cache: &Path, client: &mut postgres::Client) {
+    let cards = list_by_path(&ok(tack(dir, cache).args(["list", "--json"])));
+    let rows = rows_by_path(client, &root_of(dir));
+    assert_eq!(
+        rows.keys().collect::<Vec<_>>(),
+        cards.keys().collect::<Vec<_>>(),
+        "mirrored paths differ from the cards"
+    );
+    let export: serde_json::Value =
+        serde_json::from_str(&ok(tack(dir, cache).args(["export", "--json"]))).expect("export");
+    let fields: std::collections::HashMap<String, serde_json::Value> = export["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().expect("path").to_string(),
+                i["fields"].clone(),
+            )
+        })
+        .collect();
+    for (path, card) in &cards {
+        let row = &rows[path];
+        for (k, v) in card {
+            assert_eq!(row.get(k), Some(v), "{path}: column {k}");
+        }
+        assert_eq!(
+            row["body"].as_str(),
+            Some(body_of(&dir.join(path)).as_str()),
+            "{path}: body"
+        );
+        assert_eq!(row["frontmatter"], fields[path], "{path}: frontmatter");
+    }
 }
