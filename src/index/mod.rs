@@ -170,6 +170,10 @@ fn prepare(conn: &mut Connection, backlog: &Backlog) -> std::result::Result<(), 
         .map_err(err)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(err)?;
+    // Read pages through a memory map rather than a read() call each: listing every card reads
+    // most of the file.
+    conn.pragma_update(None, "mmap_size", 1i64 << 30)
+        .map_err(err)?;
     let version =
         migrate::version(conn).map_err(|e| OpenError::Unusable(format!("is unreadable ({e})")))?;
     if version > migrate::latest() {
