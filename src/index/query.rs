@@ -23,11 +23,11 @@ pub struct Filter {
     pub product: Option<String>,
 }
 
-const CARD_COLUMNS: &str =
+pub(crate) const CARD_COLUMNS: &str =
     "i.path, i.key, i.id, i.title, i.status, i.type, i.priority, i.assignee, i.parent, \
      i.product, i.ordinal, i.created, i.updated, i.labels, i.assignees, i.blocked_by";
 
-fn card_from_row(r: &Row<'_>) -> rusqlite::Result<Card> {
+pub(crate) fn card_from_row(r: &Row<'_>) -> rusqlite::Result<Card> {
     Ok(Card {
         path: r.get(0)?,
         key: r.get(1)?,

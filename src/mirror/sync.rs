@@ -16,19 +16,48 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::connect::Target;
-use crate::index::{Filter, Index};
-use crate::item::{self, Item, Problem};
+use crate::index::query::{card_from_row, CARD_COLUMNS};
+use crate::index::Index;
+use crate::item::{self, Card, Problem};
 use crate::layout::{Backlog, Parsed};
 
 /// Rows per transaction: big enough that a 100k backlog is a few dozen round trips, small
 /// enough that a batch's COPY stays a few MB and a lock is held only briefly.
 pub const DEFAULT_BATCH: usize = 2000;
 
-/// One `tack.items` row, minus the backlog name.
+/// One `tack.items` row, minus the backlog name: the card from the index, its frontmatter as
+/// the JSON text the index already holds (passed through, never re-parsed), and the body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    pub item: Item,
+    pub card: Card,
+    pub fields_json: String,
     pub body: String,
+}
+
+/// One batch ready to send: the COPY text of its rows, built off the database thread.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// Paths whose row is in `copy`.
+    pub present: Vec<String>,
+    /// Paths that are no card (any more): their rows must go.
+    pub gone: Vec<String>,
+    pub copy: Vec<u8>,
+}
+
+impl Loaded {
+    fn of(rows: Vec<(String, Option<Row>)>) -> Loaded {
+        let mut out = Loaded::default();
+        for (path, row) in rows {
+            match row {
+                Some(row) => {
+                    copy_row(&mut out.copy, &row);
+                    out.present.push(path);
+                }
+                None => out.gone.push(path),
+            }
+        }
+        out
+    }
 }
 
 /// What one sync did.
@@ -95,18 +124,15 @@ impl Mirror {
         self.client.is_closed()
     }
 
-    /// Make the whole backlog's rows equal to the files.
+    /// Make the whole backlog's rows equal to the files. The index is read (and files
+    /// opened) on a second thread with its own index connection, one batch ahead, so reading
+    /// and PostgreSQL's work overlap.
     pub fn full_sync(&mut self, backlog: &Backlog, index: &Index) -> Result<SyncReport> {
         let started = Instant::now();
         let mut report = SyncReport {
             full: true,
             ..SyncReport::default()
         };
-        let paths: Vec<String> = index
-            .cards(backlog, &Filter::default())?
-            .into_iter()
-            .map(|c| c.path)
-            .collect();
         let existing: Vec<String> = self
             .client
             .query(
@@ -119,51 +145,68 @@ impl Mirror {
             .collect();
         trace(|| {
             format!(
-                "listed {} cards and {} rows: {:?}",
-                paths.len(),
+                "{} rows in the mirror: {:?}",
                 existing.len(),
                 started.elapsed()
             )
         });
-        let mut present: HashSet<String> = HashSet::with_capacity(paths.len());
-        // Read the next chunk of files while PostgreSQL digests this one.
         let batch = self.batch.max(1);
-        let mut chunks = paths.chunks(batch);
-        let mut next = chunks.next().map(|c| load(backlog, index, c)).transpose()?;
-        while let Some(loaded) = next.take() {
-            let rows: Vec<Row> = loaded.into_iter().filter_map(|(_, row)| row).collect();
-            let upcoming = chunks.next();
-            let (written, following) = std::thread::scope(|s| {
-                let reader = upcoming.map(|c| s.spawn(move || read_files(backlog, c)));
-                let written = self.write_batch(&rows, &[], None);
-                let following = reader.map(|h| h.join());
-                (written, following)
-            });
-            let (upserted, _, waits) = written?;
+        let mut present: HashSet<String> = HashSet::with_capacity(existing.len());
+        let mut consume = |loaded: Loaded| -> Result<()> {
+            let (upserted, _, waits) = self.write_batch(&loaded, None)?;
             report.upserted += upserted;
             report.lock_waits += waits;
-            present.extend(rows.into_iter().map(|r| r.item.card.path));
-            if let (Some(chunk), Some(files)) = (upcoming, following) {
-                let files = files.map_err(|_| eyre!("reading card files panicked"))?;
-                next = Some(combine(backlog, index, chunk, files)?);
-            }
+            present.extend(loaded.present);
+            Ok(())
+        };
+        let own_connection = index.path.as_os_str() != ":memory:";
+        if own_connection {
+            let path = index.path.clone();
+            std::thread::scope(|s| -> Result<()> {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Loaded>>(2);
+                let producer = s.spawn(move || {
+                    let result = Index::open_at(backlog, &path).and_then(|reader| {
+                        produce(backlog, &reader, batch, &mut |loaded| {
+                            tx.send(Ok(loaded))
+                                .map_err(|_| eyre!("the database side stopped"))
+                        })
+                    });
+                    if let Err(err) = result {
+                        let _ = tx.send(Err(err));
+                    }
+                });
+                for loaded in rx {
+                    consume(loaded?)?;
+                }
+                producer
+                    .join()
+                    .map_err(|_| eyre!("reading the index panicked"))
+            })?;
+        } else {
+            // An in-memory index cannot be opened twice: read it on this thread.
+            produce(backlog, index, batch, &mut consume)?;
         }
         let gone: Vec<String> = existing
             .into_iter()
             .filter(|p| !present.contains(p))
             .collect();
         for chunk in gone.chunks(batch * 5) {
-            let (_, deleted, waits) = self.write_batch(&[], chunk, None)?;
+            let loaded = Loaded {
+                gone: chunk.to_vec(),
+                ..Loaded::default()
+            };
+            let (_, deleted, waits) = self.write_batch(&loaded, None)?;
             report.deleted += deleted;
             report.lock_waits += waits;
         }
         let problems = index.problems()?;
-        let (_, _, waits) = self.write_batch(&[], &[], Some((None, &problems)))?;
+        let (_, _, waits) = self.write_batch(&Loaded::default(), Some((None, &problems)))?;
         report.lock_waits += waits;
         report.items = present.len() as u64;
         report.problems = problems.len() as u64;
         report.millis = started.elapsed().as_millis() as u64;
         self.record(&report)?;
+        trace(|| format!("full sync: {:?}", started.elapsed()));
         Ok(report)
     }
 
@@ -178,15 +221,11 @@ impl Mirror {
         let mut report = SyncReport::default();
         let problems = index.problems()?;
         for chunk in paths.chunks(self.batch.max(1)) {
-            let loaded = load(backlog, index, chunk)?;
-            let mut rows = Vec::new();
-            let mut gone = Vec::new();
-            for (path, row) in loaded {
-                match row {
-                    Some(row) => rows.push(row),
-                    None => gone.push(path),
-                }
-            }
+            let indexed = chunk
+                .iter()
+                .map(|p| indexed_at(index, p))
+                .collect::<Result<Vec<_>>>()?;
+            let loaded = Loaded::of(finish_rows(backlog, chunk, indexed));
             let scope: HashSet<&str> = chunk.iter().map(String::as_str).collect();
             let chunk_problems: Vec<Problem> = problems
                 .iter()
@@ -194,7 +233,7 @@ impl Mirror {
                 .cloned()
                 .collect();
             let (upserted, deleted, waits) =
-                self.write_batch(&rows, &gone, Some((Some(chunk), &chunk_problems)))?;
+                self.write_batch(&loaded, Some((Some(chunk), &chunk_problems)))?;
             report.upserted += upserted;
             report.deleted += deleted;
             report.lock_waits += waits;
@@ -204,13 +243,12 @@ impl Mirror {
         Ok(report)
     }
 
-    /// One transaction: upsert `rows`, delete `gone`, and replace problem rows (those of
-    /// `scope` paths, or all of this backlog's when the scope is `None`). Returns (rows
-    /// upserted, rows deleted, lock waits).
+    /// One transaction: upsert the batch's rows, delete its gone paths, and replace problem
+    /// rows (those of `scope` paths, or all of this backlog's when the scope is `None`).
+    /// Returns (rows upserted, rows deleted, lock waits).
     fn write_batch(
         &mut self,
-        rows: &[Row],
-        gone: &[String],
+        loaded: &Loaded,
         problems: Option<(Option<&[String]>, &[Problem])>,
     ) -> Result<(u64, u64, u64)> {
         let name = self.name.clone();
@@ -220,21 +258,24 @@ impl Mirror {
         let mut tx = self.client.transaction().map_err(|e| err(&e))?;
         let waits = lock_backlog(&mut tx, &name).map_err(|e| err(&e))?;
         let mut upserted = 0;
-        if !rows.is_empty() {
-            let mut buf = Vec::with_capacity(rows.len() * 1024);
-            for row in rows {
-                copy_row(&mut buf, row);
-            }
+        if !loaded.present.is_empty() {
             let mut writer = tx
                 .copy_in(&format!("COPY tack_incoming ({COLUMNS}) FROM STDIN"))
                 .map_err(|e| err(&e))?;
-            writer.write_all(&buf).map_err(|e| err(&e))?;
+            writer.write_all(&loaded.copy).map_err(|e| err(&e))?;
             writer.finish().map_err(|e| err(&e))?;
             let copied = Instant::now();
             upserted = tx.execute(UPSERT, &[&name]).map_err(|e| err(&e))?;
-            trace(|| format!("upsert of {} rows: {:?}", rows.len(), copied.elapsed()));
+            trace(|| {
+                format!(
+                    "upsert of {} rows: {:?}",
+                    loaded.present.len(),
+                    copied.elapsed()
+                )
+            });
         }
         let mut deleted = 0;
+        let gone = &loaded.gone;
         if !gone.is_empty() {
             deleted = tx
                 .execute(
@@ -376,76 +417,109 @@ fn trace(message: impl FnOnce() -> String) {
     }
 }
 
-/// A file as read for the mirror: its bytes' hash and the bytes.
-type FileBytes = Option<(String, Vec<u8>)>;
+/// A card as the index holds it, with the content hash it was read at.
+pub struct Indexed {
+    card: Card,
+    fields_json: String,
+    hash: String,
+}
 
-fn read_files(backlog: &Backlog, paths: &[String]) -> Vec<FileBytes> {
+fn indexed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Indexed> {
+    Ok(Indexed {
+        card: card_from_row(r)?,
+        fields_json: r.get(16)?,
+        hash: r.get(17)?,
+    })
+}
+
+/// The next `limit` cards after `after` in path order: paging by key keeps every query an
+/// index range scan, where one lookup per card cost ~100 µs each at 100k cards.
+fn indexed_after(index: &Index, after: &str, limit: usize) -> Result<Vec<Indexed>> {
+    let sql = format!(
+        "SELECT {CARD_COLUMNS}, i.fields, f.hash FROM items i JOIN files f ON f.path = i.path \
+         WHERE i.path > ?1 ORDER BY i.path LIMIT ?2"
+    );
+    let mut stmt = index.conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(rusqlite::params![after, limit as i64], indexed_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+fn indexed_at(index: &Index, path: &str) -> Result<Option<Indexed>> {
+    let sql = format!(
+        "SELECT {CARD_COLUMNS}, i.fields, f.hash FROM items i JOIN files f ON f.path = i.path \
+         WHERE i.path = ?1"
+    );
+    let mut stmt = index.conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query_map([path], indexed_from_row)?;
+    Ok(rows.next().transpose()?)
+}
+
+/// Read the whole index batch by batch, handing each batch's COPY text to `send`.
+fn produce(
+    backlog: &Backlog,
+    index: &Index,
+    batch: usize,
+    send: &mut dyn FnMut(Loaded) -> Result<()>,
+) -> Result<()> {
+    let mut after = String::new();
+    loop {
+        let started = Instant::now();
+        let chunk = indexed_after(index, &after, batch)?;
+        let Some(last) = chunk.last() else {
+            return Ok(());
+        };
+        after = last.card.path.clone();
+        let paths: Vec<String> = chunk.iter().map(|c| c.card.path.clone()).collect();
+        let loaded = Loaded::of(finish_rows(
+            backlog,
+            &paths,
+            chunk.into_iter().map(Some).collect(),
+        ));
+        trace(|| format!("read {} cards: {:?}", paths.len(), started.elapsed()));
+        send(loaded)?;
+    }
+}
+
+/// Rows for `paths` (in parallel): `Some` for a card, `None` for a path whose row must go.
+/// The card comes from the index and the body from the file; when the file changed since the
+/// index saw it, both come from the bytes just read, so a row never mixes two versions.
+fn finish_rows(
+    backlog: &Backlog,
+    paths: &[String],
+    indexed: Vec<Option<Indexed>>,
+) -> Vec<(String, Option<Row>)> {
     paths
         .par_iter()
-        .map(|p| {
-            let bytes = std::fs::read(backlog.abs(p)).ok()?;
-            Some((item::content_hash(&bytes), bytes))
-        })
+        .zip(indexed.into_par_iter())
+        .map(|(path, indexed)| (path.clone(), row_of(backlog, path, indexed)))
         .collect()
 }
 
-/// Rows for `paths`: `Some` for a card, `None` for a path whose row must go.
-pub fn load(
-    backlog: &Backlog,
-    index: &Index,
-    paths: &[String],
-) -> Result<Vec<(String, Option<Row>)>> {
-    let started = Instant::now();
-    let files = read_files(backlog, paths);
-    trace(|| format!("read {} files: {:?}", paths.len(), started.elapsed()));
-    combine(backlog, index, paths, files)
-}
-
-/// The item comes from the index; the body from the file. When the file changed since the
-/// index saw it, both come from the bytes just read, so a row never mixes two versions.
-fn combine(
-    backlog: &Backlog,
-    index: &Index,
-    paths: &[String],
-    files: Vec<FileBytes>,
-) -> Result<Vec<(String, Option<Row>)>> {
-    let started = Instant::now();
-    let mut out = Vec::with_capacity(paths.len());
-    for (path, file) in paths.iter().zip(files) {
-        let indexed = index.item_at(path)?;
-        let row = match (file, indexed) {
-            (Some((hash, bytes)), indexed) => {
-                let item = match indexed {
-                    Some((item, indexed_hash)) if indexed_hash == hash => Some(item),
-                    _ if backlog.is_item_path(path) => match backlog.parse_bytes(path, &bytes) {
-                        Parsed::Item(item) => Some(*item),
-                        Parsed::Problem(_) => None,
-                    },
-                    _ => None,
-                };
-                item.and_then(|item| {
-                    let text = item::decode(&bytes).ok()?;
-                    let body = item::split(text).ok()?.body.to_string();
-                    Some(Row { item, body })
-                })
-            }
-            (None, _) => None,
-        };
-        out.push((path.clone(), row));
+fn row_of(backlog: &Backlog, path: &str, indexed: Option<Indexed>) -> Option<Row> {
+    let bytes = std::fs::read(backlog.abs(path)).ok()?;
+    let text = item::decode(&bytes).ok()?;
+    let body = item::split(text).ok()?.body.to_string();
+    match indexed {
+        Some(ix) if ix.hash == item::content_hash(&bytes) => Some(Row {
+            card: ix.card,
+            fields_json: ix.fields_json,
+            body,
+        }),
+        _ if backlog.is_item_path(path) => match backlog.parse_bytes(path, &bytes) {
+            Parsed::Item(item) => Some(Row {
+                fields_json: serde_json::Value::Object(item.fields).to_string(),
+                card: item.card,
+                body,
+            }),
+            Parsed::Problem(_) => None,
+        },
+        _ => None,
     }
-    trace(|| {
-        format!(
-            "combined {} items from the index: {:?}",
-            paths.len(),
-            started.elapsed()
-        )
-    });
-    Ok(out)
 }
 
 /// Append one row in COPY text format.
 fn copy_row(buf: &mut Vec<u8>, row: &Row) {
-    let c = &row.item.card;
+    let c = &row.card;
     let text = |buf: &mut Vec<u8>, s: &str| copy_escape(buf, s);
     let opt = |buf: &mut Vec<u8>, s: &Option<String>| match s {
         Some(s) => copy_escape(buf, s),
@@ -489,10 +563,7 @@ fn copy_row(buf: &mut Vec<u8>, row: &Row) {
     buf.push(b'\t');
     text(buf, &row.body);
     buf.push(b'\t');
-    text(
-        buf,
-        &serde_json::Value::Object(row.item.fields.clone()).to_string(),
-    );
+    text(buf, &row.fields_json);
     buf.push(b'\n');
 }
 
