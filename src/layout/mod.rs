@@ -357,11 +357,14 @@ impl Backlog {
 /// generated log someone named `.md` must not stall the board.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
+/// One unit for both numbers (binary megabytes): a 50 MiB file said "52 MB" beside a limit
+/// of 16 MiB said "16 MB".
 fn too_large(len: u64) -> String {
+    const MB: u64 = 1024 * 1024;
     format!(
         "file too large: {} MB (cards are read up to {} MB)",
-        len / 1_000_000,
-        MAX_FILE_BYTES / 1_000_000
+        len / MB,
+        MAX_FILE_BYTES / MB
     )
 }
 
