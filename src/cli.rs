@@ -163,9 +163,21 @@ impl Session {
     pub fn open(dir: &Path) -> Result<Session> {
         let mut session = Self::open_stale(dir)?;
         let bar = progress_bar("indexing");
-        session
-            .index
-            .reconcile(&session.backlog, &|done, total| bar.update(done, total))?;
+        let progress = |done, total| bar.update(done, total);
+        if let Err(err) = session.index.reconcile(&session.backlog, &progress) {
+            // The index opened but could not be written (its disk filled up mid-update): work
+            // from a temporary in-memory index rather than fail; the files are the truth.
+            if session.index.path.as_os_str() == ":memory:" {
+                return Err(err);
+            }
+            eprintln!(
+                "tack: cannot update the index at {}: {err}",
+                session.index.path.display()
+            );
+            eprintln!("tack: using a temporary in-memory index for this run");
+            session.index = Index::in_memory(&session.backlog)?;
+            session.index.reconcile(&session.backlog, &progress)?;
+        }
         bar.finish();
         Ok(session)
     }

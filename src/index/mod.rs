@@ -91,6 +91,18 @@ impl Index {
         })
     }
 
+    /// A temporary index in memory, for a run whose index location failed after it was opened
+    /// (a disk that filled up mid-reconcile): the files are the truth, so the run goes on.
+    pub fn in_memory(backlog: &Backlog) -> Result<Index> {
+        let mut conn = Connection::open_in_memory()?;
+        prepare(&mut conn, backlog).map_err(|e| eyre!("{e}"))?;
+        Ok(Index {
+            conn,
+            path: PathBuf::from(":memory:"),
+            notices: Vec::new(),
+        })
+    }
+
     /// Delete the database and build it again from the files.
     pub fn rebuild(
         self,
