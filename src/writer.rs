@@ -227,11 +227,23 @@ fn replace(
         .map_err(|source| io(path, source))?;
     match expect_hash {
         Some(hash) => {
+            // Hold an exclusive lock on the file being replaced from this last check to the
+            // rename. Without it two tack writers could both pass the check and the second
+            // rename would drop the first one's edit. With it the second waits, then reads the
+            // first one's file, and refuses. (The lock is on the old inode: whoever waited on it
+            // re-reads the path, which is the new file by then.) Programs that do not lock are
+            // still caught by the hash check, with only this short window left.
+            let original = fs::File::open(abs).map_err(|source| match source.kind() {
+                std::io::ErrorKind::NotFound => WriteError::Gone { path: path.into() },
+                _ => io(path, source),
+            })?;
+            original.lock().map_err(|source| io(path, source))?;
             let current = read(abs, path)?;
             if item::content_hash(&current) != hash {
                 return Err(WriteError::Conflict { path: path.into() });
             }
             temp.persist(abs).map_err(|e| io(path, e.error))?;
+            drop(original);
         }
         None => {
             temp.persist_noclobber(abs)
