@@ -55,17 +55,13 @@ impl Index {
         } = self.changes(&files)?;
         let total = stale.len() as u64;
         let done = std::sync::atomic::AtomicU64::new(0);
-        let read: Vec<(String, Option<ReadFile>)> = stale
-            .par_iter()
-            .map(|f| {
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if n % 512 == 0 {
-                    progress(n, total);
-                }
-                (f.path.clone(), backlog.read(&f.path))
-            })
-            .collect();
-        progress(total, total);
+        let read_one = |f: &&FileStat| {
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if n % 512 == 0 {
+                progress(n, total);
+            }
+            (f.path.clone(), backlog.read(&f.path))
+        };
         let mut stats = ReconcileStats {
             scanned: files.len() as u64,
             read: 0,
@@ -73,57 +69,81 @@ impl Index {
         };
         // Filling a new index: what matters is speed, not durability (a lost index is rebuilt
         // from the files), so skip the fsyncs and give SQLite room to keep its pages.
-        let bulk = known == 0 && read.len() >= BULK_ROWS;
-        if bulk {
-            self.conn
-                .execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -131072;")
-                .ctx("preparing a bulk load")?;
-        }
-        let result = self.transaction(|tx| {
-            // Skipping the delete-before-insert is only safe if no other process filled the
-            // index since `stamps` was read (two processes opening a new index at once).
-            let fresh = known == 0
-                && !tx
-                    .query_row("SELECT EXISTS(SELECT 1 FROM files)", [], |r| {
-                        r.get::<_, bool>(0)
-                    })
-                    .ctx("checking for an empty index")?;
-            // Sorting every row once into a new index is much faster than inserting rows one by
-            // one into several indexes: drop the secondary indexes for a bulk load and create
-            // them again (from their own SQL, so the migrations stay the only schema) at the end.
-            let dropped = if fresh && bulk {
-                drop_secondary_indexes(tx)?
-            } else {
-                Vec::new()
-            };
-            let mut writer = RowWriter::new(tx)?;
-            for path in &removed {
-                writer.remove(path)?;
-                stats.removed += 1;
-            }
-            for (path, file) in &read {
-                match file {
-                    Some(file) => {
-                        writer.store(file, !fresh)?;
-                        stats.read += 1;
+        let bulk = known == 0 && stale.len() >= BULK_ROWS;
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Read>>(4);
+        std::thread::scope(|scope| -> Result<()> {
+            if bulk {
+                // Rows are written while the next files are read (in path order, in chunks):
+                // the writer's time hides behind the reading instead of adding to it.
+                scope.spawn(move || {
+                    for chunk in stale.chunks(BULK_CHUNK) {
+                        let batch: Vec<Read> = chunk.par_iter().map(read_one).collect();
+                        if sender.send(batch).is_err() {
+                            break; // the writer stopped on an error
+                        }
                     }
-                    None => {
-                        writer.remove(path)?;
-                        stats.removed += 1;
+                });
+                self.conn
+                    .execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -131072;")
+                    .ctx("preparing a bulk load")?;
+            } else {
+                // A few files: read them all before taking the write lock.
+                let batch: Vec<Read> = stale.par_iter().map(read_one).collect();
+                let _ = sender.send(batch);
+                drop(sender);
+            }
+            let result = self.transaction(|tx| {
+                // Dropped on return, so a reader still sending stops at once.
+                let receiver = receiver;
+                // Skipping the delete-before-insert is only safe if no other process filled the
+                // index since `stamps` was read (two processes opening a new index at once).
+                let fresh = known == 0
+                    && !tx
+                        .query_row("SELECT EXISTS(SELECT 1 FROM files)", [], |r| {
+                            r.get::<_, bool>(0)
+                        })
+                        .ctx("checking for an empty index")?;
+                // Sorting every row once into a new index is much faster than inserting rows
+                // one by one into several indexes: drop the secondary indexes for a bulk load
+                // and create them again (from their own SQL, so the migrations stay the only
+                // schema) at the end.
+                let dropped = if fresh && bulk {
+                    drop_secondary_indexes(tx)?
+                } else {
+                    Vec::new()
+                };
+                let mut writer = RowWriter::new(tx)?;
+                for path in &removed {
+                    writer.remove(path)?;
+                    stats.removed += 1;
+                }
+                for batch in receiver.iter() {
+                    for (path, file) in &batch {
+                        match file {
+                            Some(file) => {
+                                writer.store(file, !fresh)?;
+                                stats.read += 1;
+                            }
+                            None => {
+                                writer.remove(path)?;
+                                stats.removed += 1;
+                            }
+                        }
                     }
                 }
+                for sql in &dropped {
+                    tx.execute_batch(sql).ctx("recreating an index")?;
+                }
+                Ok(())
+            });
+            if bulk {
+                self.conn
+                    .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2000;")
+                    .ctx("ending a bulk load")?;
             }
-            for sql in &dropped {
-                tx.execute_batch(sql).ctx("recreating an index")?;
-            }
-            Ok(())
-        });
-        if bulk {
-            self.conn
-                .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -2000;")
-                .ctx("ending a bulk load")?;
-        }
-        result?;
+            result
+        })?;
+        progress(total, total);
         Ok(stats)
     }
 
@@ -251,6 +271,12 @@ pub fn read_paths(backlog: &Backlog, paths: &[String]) -> Vec<(String, Option<Re
 
 /// Below this many new rows the indexes are kept during a fill (dropping them is not worth it).
 const BULK_ROWS: usize = 2000;
+
+/// Files read per batch handed to the writer during a bulk load.
+const BULK_CHUNK: usize = 1024;
+
+/// One file as read for the index: its path, and what it holds (`None`: gone).
+type Read = (String, Option<ReadFile>);
 
 /// Drop the indexes of the card tables (not the primary keys) and return the SQL that makes
 /// them again.
