@@ -86,7 +86,11 @@ impl CardFilter {
 /// Fuzzy matching behind one small interface, so the matcher can be swapped (nucleo) without
 /// touching the board.
 pub trait Matcher: Send + Sync {
+    /// Whether `pattern` matches `haystack`. Runs on every card at each keystroke.
     fn matches(&self, haystack: &str, pattern: &str) -> bool;
+    /// The char positions in `text` that `pattern` matches, for highlighting; only drawn
+    /// cards ask.
+    fn positions(&self, text: &str, pattern: &str) -> Vec<usize>;
 }
 
 /// fuzzy-matcher's skim algorithm, case-insensitive unless the pattern has capitals (smart case).
@@ -99,10 +103,18 @@ impl Default for SkimMatcher {
 }
 
 impl Matcher for SkimMatcher {
+    /// Skim matches exactly when the pattern's characters appear in order (smart case); the
+    /// score it also computes costs an allocation per card, which the filter does not need.
+    /// `skim_match_rule_is_a_subsequence` checks the two agree.
     fn matches(&self, haystack: &str, pattern: &str) -> bool {
-        // Skim only matches when the pattern's characters appear in order; checking that
-        // first is ~50× cheaper and rejects most cards before the scorer runs.
-        is_subsequence(haystack, pattern) && self.0.fuzzy_match(haystack, pattern).is_some()
+        is_subsequence(haystack, pattern)
+    }
+
+    fn positions(&self, text: &str, pattern: &str) -> Vec<usize> {
+        self.0
+            .fuzzy_indices(text, pattern)
+            .map(|(_, idx)| idx)
+            .unwrap_or_default()
     }
 }
 
@@ -110,7 +122,7 @@ impl Matcher for SkimMatcher {
 /// pattern has capitals (the same smart case as the matcher).
 fn is_subsequence(haystack: &str, pattern: &str) -> bool {
     let fold = !pattern.chars().any(char::is_uppercase);
-    let mut wanted = pattern.chars().filter(|c| !c.is_whitespace()).peekable();
+    let mut wanted = pattern.chars().peekable();
     for c in haystack.chars() {
         let Some(&w) = wanted.peek() else { return true };
         let same = if fold {
@@ -320,6 +332,15 @@ impl CardStore {
         }
     }
 
+    /// Char positions of `text` that the search matches (empty without a search).
+    pub fn highlights(&self, text: &str) -> Vec<usize> {
+        let pattern = self.search.trim();
+        if pattern.is_empty() {
+            return Vec::new();
+        }
+        self.matcher.positions(text, pattern)
+    }
+
     pub fn visible_len(&self) -> usize {
         self.visible.iter().map(Vec::len).sum()
     }
@@ -406,4 +427,35 @@ fn haystack(card: &Card) -> String {
         s.push_str(name);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn skim_match_rule_is_a_subsequence(
+            haystack in "[a-zA-Z0-9 #@_.-]{0,40}",
+            pattern in "[a-zA-Z0-9 #@_.-]{1,6}",
+        ) {
+            let skim = SkimMatcherV2::default().smart_case();
+            prop_assert_eq!(
+                SkimMatcher::default().matches(&haystack, &pattern),
+                skim.fuzzy_match(&haystack, &pattern).is_some(),
+                "haystack {:?} pattern {:?}", haystack, pattern
+            );
+        }
+    }
+
+    #[test]
+    fn positions_point_at_the_matched_characters() {
+        let m = SkimMatcher::default();
+        let title = "Rate-limit the login endpoint";
+        let pos = m.positions(title, "login");
+        let chars: Vec<char> = title.chars().collect();
+        let picked: String = pos.iter().map(|i| chars[*i]).collect();
+        assert_eq!(picked.to_lowercase(), "login");
+    }
 }

@@ -27,6 +27,7 @@ pub struct Theme {
     pub dim: Style,
     pub done: Style,
     pub key: Style,
+    pub search_match: Style,
 }
 
 impl Theme {
@@ -69,6 +70,9 @@ impl Theme {
             key: Style::default()
                 .fg(Color::Cyan)
                 .add_modifier(Modifier::BOLD),
+            search_match: Style::default()
+                .fg(Color::LightYellow)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
         }
     }
 
@@ -109,6 +113,9 @@ impl Theme {
             key: Style::default()
                 .fg(Color::Blue)
                 .add_modifier(Modifier::BOLD),
+            search_match: Style::default()
+                .fg(Color::Red)
+                .add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
             ..Theme::dark()
         }
     }
@@ -139,6 +146,7 @@ impl Theme {
             dim: Style::default(),
             done: Style::default(),
             key: bold,
+            search_match: Style::default().add_modifier(Modifier::UNDERLINED),
         }
     }
 

@@ -123,8 +123,14 @@ fn card_widget(
         }
     }
     let mut lines = vec![clip_line(first, width)];
+    let matched = app.cards.highlights(&card.title);
     let title = wrap_two(&card.title, width);
-    lines.extend(title.into_iter().map(Line::from));
+    lines.extend(highlight_lines(
+        &card.title,
+        title,
+        &matched,
+        theme.search_match,
+    ));
     while lines.len() < 3 {
         lines.push(Line::default());
     }
@@ -150,6 +156,41 @@ fn card_widget(
         Style::default()
     };
     frame.render_widget(Paragraph::new(lines).style(style), area);
+}
+
+/// The wrapped title lines with the search's matched characters styled. `positions` index
+/// chars of `title`; each wrapped line is found in the title to know where it starts.
+fn highlight_lines(
+    title: &str,
+    lines: Vec<String>,
+    positions: &[usize],
+    style: Style,
+) -> Vec<Line<'static>> {
+    if positions.is_empty() {
+        return lines.into_iter().map(Line::from).collect();
+    }
+    let chars: Vec<char> = title.chars().collect();
+    let mut cursor = 0;
+    lines
+        .into_iter()
+        .map(|line| {
+            let text = line.trim_end_matches('…');
+            let needle: Vec<char> = text.chars().collect();
+            let start = (cursor..=chars.len().saturating_sub(needle.len()))
+                .find(|&i| chars[i..].starts_with(&needle))
+                .unwrap_or(cursor);
+            cursor = start + needle.len();
+            let spans: Vec<Span<'static>> = line
+                .chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    let hit = i < needle.len() && positions.contains(&(start + i));
+                    Span::styled(c.to_string(), if hit { style } else { Style::default() })
+                })
+                .collect();
+            Line::from(spans)
+        })
+        .collect()
 }
 
 /// The priority's marker: ▲ high, ■ medium, ▼ low, by its rank in the layout's scale.
@@ -264,6 +305,26 @@ mod tests {
         assert_eq!(lines.len(), 2);
         assert!(lines[1].ends_with('…'), "{lines:?}");
         assert!(lines.iter().all(|l| l.width() <= 11), "{lines:?}");
+    }
+
+    #[test]
+    fn search_matches_are_styled_on_the_wrapped_line_they_fall_on() {
+        let title = "Rate-limit the login endpoint";
+        let lines = wrap_two(title, 14);
+        let hit = Style::default().add_modifier(ratatui::style::Modifier::UNDERLINED);
+        // "login" starts at char 15, on the second wrapped line.
+        let styled = highlight_lines(title, lines, &[15, 16, 17, 18, 19], hit);
+        let marked: Vec<String> = styled
+            .iter()
+            .map(|l| {
+                l.spans
+                    .iter()
+                    .filter(|s| s.style == hit)
+                    .map(|s| s.content.as_ref())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(marked, vec!["".to_string(), "login".to_string()]);
     }
 
     #[test]
