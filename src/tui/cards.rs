@@ -122,6 +122,18 @@ impl Matcher for SkimMatcher {
 /// pattern has capitals (the same smart case as the matcher).
 fn is_subsequence(haystack: &str, pattern: &str) -> bool {
     let fold = !pattern.chars().any(char::is_uppercase);
+    if pattern.is_ascii() {
+        // The common case, byte by byte with no allocation: an ASCII byte never occurs inside
+        // a multi-byte UTF-8 character, so this cannot match half a character.
+        let mut wanted = pattern.bytes().peekable();
+        for b in haystack.bytes() {
+            let Some(&w) = wanted.peek() else { return true };
+            if (if fold { b.to_ascii_lowercase() } else { b }) == w {
+                wanted.next();
+            }
+        }
+        return wanted.peek().is_none();
+    }
     let mut wanted = pattern.chars().peekable();
     for c in haystack.chars() {
         let Some(&w) = wanted.peek() else { return true };
