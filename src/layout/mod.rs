@@ -393,9 +393,13 @@ fn key_line(split: &item::Split<'_>, key: &str) -> u32 {
 }
 
 pub(crate) fn stat_of(rel: &str, meta: &fs::Metadata) -> FileStat {
+    file_stat(rel.to_string(), meta)
+}
+
+fn file_stat(path: String, meta: &fs::Metadata) -> FileStat {
     use std::os::unix::fs::MetadataExt;
     FileStat {
-        path: rel.to_string(),
+        path,
         size: meta.len(),
         mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
     }
@@ -478,12 +482,7 @@ fn list_dir(
             entry.metadata()
         };
         if let Some(meta) = meta.ok().filter(|m| m.is_file()) {
-            use std::os::unix::fs::MetadataExt;
-            files.push(FileStat {
-                path,
-                size: meta.len(),
-                mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
-            });
+            files.push(file_stat(path, &meta));
         }
     }
     (files, dirs)
