@@ -7,9 +7,10 @@
 use color_eyre::eyre::{bail, Result, WrapErr};
 use rusqlite::Connection;
 
-/// One schema step: version N is reached by running `up` on version N-1.
-pub struct Migration {
-    pub version: i64,
+/// One schema step: version N is reached by running `up` on version N-1. Shared with the
+/// PostgreSQL mirror's migrations, whose version column is an `integer` (`V = i32`).
+pub struct Migration<V = i64> {
+    pub version: V,
     pub name: &'static str,
     pub up: &'static str,
     pub down: &'static str,

@@ -7,13 +7,8 @@
 use color_eyre::eyre::{bail, eyre, Result};
 use postgres::Client;
 
-/// One schema step: version N is reached by running `up` on version N-1.
-pub struct Migration {
-    pub version: i32,
-    pub name: &'static str,
-    pub up: &'static str,
-    pub down: &'static str,
-}
+/// One schema step; the version is the `integer` column of `tack.schema_migrations`.
+pub type Migration = crate::index::migrate::Migration<i32>;
 
 /// Every mirror migration, in order. Add new ones at the end; never edit a released one.
 pub const MIGRATIONS: &[Migration] = &[Migration {
