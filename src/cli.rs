@@ -162,24 +162,33 @@ impl Session {
     /// Find the backlog from `dir`, open its index, and bring it up to date with the files.
     pub fn open(dir: &Path) -> Result<Session> {
         let mut session = Self::open_stale(dir)?;
-        let bar = progress_bar("indexing");
-        let progress = |done, total| bar.update(done, total);
-        if let Err(err) = session.index.reconcile(&session.backlog, &progress) {
-            // The index opened but could not be written (its disk filled up mid-update): work
-            // from a temporary in-memory index rather than fail; the files are the truth.
-            if session.index.path.as_os_str() == ":memory:" {
-                return Err(err);
-            }
-            eprintln!(
-                "tack: cannot update the index at {}: {err}",
-                session.index.path.display()
-            );
-            eprintln!("tack: using a temporary in-memory index for this run");
-            session.index = Index::in_memory(&session.backlog)?;
-            session.index.reconcile(&session.backlog, &progress)?;
-        }
-        bar.finish();
+        reconcile(&session.backlog, &mut session.index)?;
         Ok(session)
+    }
+
+    /// [`Session::open`] plus one read-only query, run on a second connection while the
+    /// files are checked: both take about as long, and when nothing changed on disk (the
+    /// usual case) the early answer stands. Otherwise the query runs again on the updated
+    /// index.
+    pub fn open_and_query<T: Send>(
+        dir: &Path,
+        query: impl Fn(&Index, &Backlog) -> Result<T> + Sync,
+    ) -> Result<(Session, T)> {
+        let Session { backlog, mut index } = Self::open_stale(dir)?;
+        let path = index.path.clone();
+        let shared = path.as_os_str() != ":memory:";
+        let (stats, early) = std::thread::scope(|scope| {
+            let early =
+                shared.then(|| scope.spawn(|| query(&Index::open_at(&backlog, &path)?, &backlog)));
+            let stats = reconcile(&backlog, &mut index);
+            (stats, early.map(|thread| thread.join()))
+        });
+        let stats = stats?;
+        let answer = match early {
+            Some(Ok(Ok(answer))) if !stats.changed() && index.path == path => answer,
+            _ => query(&index, &backlog)?,
+        };
+        Ok((Session { backlog, index }, answer))
     }
 
     /// Open without reconciling (for `index check`, which must see the index as it is).
@@ -249,6 +258,29 @@ impl Session {
     }
 }
 
+/// Bring the index up to date with the files (progress bar on a terminal). An index that
+/// opened but cannot be written (its disk filled up mid-update) is replaced by a temporary
+/// in-memory one rather than failing: the files are the truth.
+fn reconcile(backlog: &Backlog, index: &mut Index) -> Result<crate::index::ReconcileStats> {
+    let bar = progress_bar("indexing");
+    let progress = |done, total| bar.update(done, total);
+    let stats = match index.reconcile(backlog, &progress) {
+        Ok(stats) => stats,
+        Err(err) if index.path.as_os_str() != ":memory:" => {
+            eprintln!(
+                "tack: cannot update the index at {}: {err}",
+                index.path.display()
+            );
+            eprintln!("tack: using a temporary in-memory index for this run");
+            *index = Index::in_memory(backlog)?;
+            index.reconcile(backlog, &progress)?
+        }
+        Err(err) => return Err(err),
+    };
+    bar.finish();
+    Ok(stats)
+}
+
 /// Run a parsed command line. The board is started by `main` when there is no subcommand.
 pub fn run(dir: &Path, command: Command) -> Result<()> {
     match command {
@@ -267,8 +299,8 @@ pub fn run(dir: &Path, command: Command) -> Result<()> {
 }
 
 fn list(dir: &Path, filter: Filter, json: bool) -> Result<()> {
-    let session = Session::open(dir)?;
-    let cards = session.index.cards(&session.backlog, &filter)?;
+    let (_session, cards) =
+        Session::open_and_query(dir, |index, backlog| index.cards(backlog, &filter))?;
     let written = write_stdout(|out| {
         if json {
             serde_json::to_writer(&mut *out, &cards)?;
