@@ -440,3 +440,36 @@ fn a_killed_writers_temp_files_are_cleaned_up_and_never_listed() {
         }
     }
 }
+
+#[test]
+fn list_shows_a_file_edited_since_the_last_command() {
+    // `list` answers from the index while it checks the files; a file changed since the last
+    // run must still show its new content, not the index's old answer.
+    let dir = common::generate("backlogmd", 50);
+    let cache = tempfile::tempdir().expect("cache");
+    let before: Value =
+        serde_json::from_str(&common::ok(dir.path(), cache.path(), &["list", "--json"]))
+            .expect("json");
+    let first = before[0]["path"].as_str().expect("path").to_string();
+    let old_title = before[0]["title"].as_str().expect("title").to_string();
+    let file = dir.path().join(&first);
+    let text = std::fs::read_to_string(&file).expect("card");
+    std::fs::write(
+        &file,
+        text.replace(
+            &format!("title: {old_title}\n"),
+            "title: Edited behind tack's back\n",
+        ),
+    )
+    .expect("write");
+    let after: Value =
+        serde_json::from_str(&common::ok(dir.path(), cache.path(), &["list", "--json"]))
+            .expect("json");
+    let card = after
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|c| c["path"] == first.as_str())
+        .expect("the card");
+    assert_eq!(card["title"], "Edited behind tack's back");
+}
