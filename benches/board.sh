@@ -24,7 +24,7 @@ tmux -L tackbench -f /dev/null new-session -d -x 200 -y 50 \
     "TACK_CACHE_DIR=$TACK_CACHE_DIR ./target/release/tack -C $work/backlog"
 pid=""
 for _ in $(seq 100); do
-    pid=$(pgrep -f "target/release/tack -C $work/backlog" | head -1 || true)
+    pid=$(pgrep -x tack | head -1 || true)
     screen=$(tmux -L tackbench capture-pane -p 2>/dev/null || true)
     if [ -n "$pid" ] && grep -q " $count cards" <<<"$screen" && ! grep -q "reading files\|loading" <<<"$screen"; then
         break

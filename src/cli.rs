@@ -178,8 +178,13 @@ impl Session {
         let path = index.path.clone();
         let shared = path.as_os_str() != ":memory:";
         let (stats, early) = std::thread::scope(|scope| {
-            let early =
-                shared.then(|| scope.spawn(|| query(&Index::open_at(&backlog, &path)?, &backlog)));
+            let early = shared.then(|| {
+                scope.spawn(|| {
+                    let reader = Index::open_at(&backlog, &path)?;
+                    reader.map_into_memory()?;
+                    query(&reader, &backlog)
+                })
+            });
             let stats = reconcile(&backlog, &mut index);
             (stats, early.map(|thread| thread.join()))
         });
@@ -199,6 +204,7 @@ impl Session {
         for notice in &index.notices {
             eprintln!("tack: {notice}");
         }
+        index.map_into_memory()?;
         Ok(Session { backlog, index })
     }
 

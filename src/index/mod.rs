@@ -121,6 +121,14 @@ impl Index {
         Ok((index, stats))
     }
 
+    /// Read pages through a memory map rather than a read() call each. Worth it for a
+    /// one-shot command that reads most of the file (`tack list`); not for the board, which
+    /// keeps running and would hold the mapped pages of every connection as resident memory.
+    pub fn map_into_memory(&self) -> Result<()> {
+        self.conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+        Ok(())
+    }
+
     pub fn schema_version(&self) -> Result<i64> {
         migrate::version(&self.conn)
     }
@@ -181,10 +189,6 @@ fn prepare(conn: &mut Connection, backlog: &Backlog) -> std::result::Result<(), 
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(err)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
-        .map_err(err)?;
-    // Read pages through a memory map rather than a read() call each: listing every card reads
-    // most of the file.
-    conn.pragma_update(None, "mmap_size", 1i64 << 30)
         .map_err(err)?;
     let version =
         migrate::version(conn).map_err(|e| OpenError::Unusable(format!("is unreadable ({e})")))?;

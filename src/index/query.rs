@@ -365,26 +365,45 @@ fn path_reference(backlog: &Backlog, reference: &str) -> Option<String> {
     backlog.rel(&abs)
 }
 
+/// What board order looks at, so the index's [`Card`] and the board's compact card sort alike.
+pub trait BoardOrder {
+    fn ordinal(&self) -> Option<f64>;
+    fn id(&self) -> &str;
+    fn path(&self) -> &str;
+}
+
+impl BoardOrder for Card {
+    fn ordinal(&self) -> Option<f64> {
+        self.ordinal
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+}
+
 /// Column order within a status: ordinal first (Backlog.md), then ids in natural order.
-pub fn board_order(a: &Card, b: &Card) -> Ordering {
-    match (a.ordinal, b.ordinal) {
+pub fn board_order<T: BoardOrder>(a: &T, b: &T) -> Ordering {
+    match (a.ordinal(), b.ordinal()) {
         (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
     }
-    .then_with(|| natural_cmp(&a.id, &b.id))
-    .then_with(|| a.path.cmp(&b.path))
+    .then_with(|| natural_cmp(a.id(), b.id()))
+    .then_with(|| a.path().cmp(b.path()))
 }
 
 /// A key that sorts like [`board_order`] (ordinal, then natural id), for sorting many cards.
-pub fn sort_key(card: &Card) -> (bool, i64, String) {
-    let ordinal = card.ordinal.map_or(0, |o| {
+pub fn sort_key<T: BoardOrder>(card: &T) -> (bool, i64, String) {
+    let ordinal = card.ordinal().map_or(0, |o| {
         // Order-preserving map of an f64 onto i64 (total order, negatives first).
         let bits = o.to_bits() as i64;
         bits ^ (((bits >> 63) as u64) >> 1) as i64
     });
-    (card.ordinal.is_none(), ordinal, natural_key(&card.id))
+    (card.ordinal().is_none(), ordinal, natural_key(card.id()))
 }
 
 /// `id` lower-cased with every digit run zero-padded to 20 places, so plain string order is

@@ -4,10 +4,11 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::cards::BoardCard;
 use super::cards::{CardFilter, CardStore};
 use super::keymap::{Action, Keymap, Layer};
 use super::worker::{EditKind, Msg, Op, Request, UndoStep};
-use crate::item::{Card, Item, Problem};
+use crate::item::{Item, Problem};
 use crate::layout::LayoutKind;
 
 /// Rows a card takes on the board: id line, two title lines, labels line, gap.
@@ -145,7 +146,7 @@ impl App {
 
     // ---- queries used by the views -------------------------------------------------------
 
-    pub fn focused_card(&self) -> Option<&Card> {
+    pub fn focused_card(&self) -> Option<&BoardCard> {
         let slot = *self.cards.visible.get(self.focus_col)?.get(self.row())?;
         self.cards.card(slot)
     }
@@ -241,11 +242,11 @@ impl App {
             (_, Action::OpenDetail) => return self.open_detail(),
             (_, Action::EditTitle) => self.open_card_prompt(|path, card| Prompt {
                 kind: PromptKind::Title { path },
-                text: card.title.clone(),
+                text: card.title.to_string(),
             }),
             (_, Action::SetAssignee) => self.open_card_prompt(|path, card| Prompt {
                 kind: PromptKind::Assignee { path },
-                text: card.assignee.clone().unwrap_or_default(),
+                text: card.assignee.as_deref().unwrap_or_default().to_string(),
             }),
             (_, Action::EditLabels) => self.open_card_prompt(|path, card| Prompt {
                 kind: PromptKind::Labels { path },
@@ -285,7 +286,7 @@ impl App {
             (_, Action::Archive) => {
                 if let Some(card) = self.focused_card() {
                     let question = format!("archive {} \"{}\"? (y/n)", card.id, card.title);
-                    self.confirm = Some((card.path.clone(), question));
+                    self.confirm = Some((card.path.to_string(), question));
                 }
             }
             (_, Action::Undo) => return self.undo(),
@@ -307,7 +308,7 @@ impl App {
             return;
         }
         if !self.cards.search.is_empty() || !self.cards.filter.is_empty() {
-            let path = self.focused_card().map(|c| c.path.clone());
+            let path = self.focused_card().map(|c| c.path.to_string());
             self.cards.set_search("");
             self.cards.set_filter(CardFilter::default());
             self.message = Some("search and filter cleared".into());
@@ -325,7 +326,7 @@ impl App {
                 let was_search = prompt.kind == PromptKind::Search;
                 self.prompt = None;
                 if was_search {
-                    let path = self.focused_card().map(|c| c.path.clone());
+                    let path = self.focused_card().map(|c| c.path.to_string());
                     self.cards.set_search("");
                     self.refocus(path);
                 }
@@ -353,7 +354,7 @@ impl App {
         }
         if text_changed && prompt.kind == PromptKind::Search {
             let pattern = prompt.text.clone();
-            let path = self.focused_card().map(|c| c.path.clone());
+            let path = self.focused_card().map(|c| c.path.to_string());
             self.cards.set_search(&pattern);
             self.refocus(path);
         }
@@ -377,7 +378,7 @@ impl App {
             PromptKind::Filter => {
                 match CardFilter::parse(&text) {
                     Ok(filter) => {
-                        let path = self.focused_card().map(|c| c.path.clone());
+                        let path = self.focused_card().map(|c| c.path.to_string());
                         self.cards.set_filter(filter);
                         self.refocus(path);
                     }
@@ -492,11 +493,11 @@ impl App {
     fn current_path(&self) -> Option<String> {
         match (self.top_layer(), &self.detail) {
             (Layer::Detail, Some(d)) => Some(d.path.clone()),
-            _ => self.focused_card().map(|c| c.path.clone()),
+            _ => self.focused_card().map(|c| c.path.to_string()),
         }
     }
 
-    fn current_card(&self) -> Option<Card> {
+    fn current_card(&self) -> Option<BoardCard> {
         let path = self.current_path()?;
         self.cards
             .slot_of(&path)
@@ -510,7 +511,7 @@ impl App {
         let Some(card) = self.current_card() else {
             return vec![];
         };
-        let Some(col) = self.cards.columns.iter().position(|c| *c == card.status) else {
+        let Some(col) = self.cards.columns.iter().position(|c| **c == *card.status) else {
             return vec![];
         };
         let target = col as isize + step;
@@ -523,9 +524,9 @@ impl App {
             return vec![];
         }
         let status = self.cards.columns[target as usize].clone();
-        self.pending_focus = Some(card.path.clone());
+        self.pending_focus = Some(card.path.to_string());
         vec![Effect::Request(Request::Apply {
-            path: card.path,
+            path: card.path.to_string(),
             op: Op::Move(status),
             kind: EditKind::New,
         })]
@@ -560,9 +561,9 @@ impl App {
         let Some(card) = self.focused_card().cloned() else {
             return vec![];
         };
-        self.pending_focus = Some(card.path.clone());
+        self.pending_focus = Some(card.path.to_string());
         vec![Effect::Request(Request::Apply {
-            path: card.path,
+            path: card.path.to_string(),
             op: Op::Ordinal(new),
             kind: EditKind::New,
         })]
@@ -589,7 +590,7 @@ impl App {
             return vec![];
         }
         vec![Effect::Request(Request::Apply {
-            path: card.path,
+            path: card.path.to_string(),
             op: Op::Priority(scale[next].clone()),
             kind: EditKind::New,
         })]
@@ -627,7 +628,7 @@ impl App {
         let Some(card) = self.focused_card() else {
             return vec![];
         };
-        let path = card.path.clone();
+        let path = card.path.to_string();
         self.detail = Some(Detail {
             path: path.clone(),
             item: None,
@@ -638,9 +639,9 @@ impl App {
         vec![Effect::Request(Request::LoadDetail { path })]
     }
 
-    fn open_card_prompt(&mut self, make: impl FnOnce(String, &Card) -> Prompt) {
+    fn open_card_prompt(&mut self, make: impl FnOnce(String, &BoardCard) -> Prompt) {
         if let Some(card) = self.current_card() {
-            self.prompt = Some(make(card.path.clone(), &card));
+            self.prompt = Some(make(card.path.to_string(), &card));
         }
     }
 
@@ -704,7 +705,7 @@ impl App {
     /// Apply a worker message. Focus, scroll and filters are kept; a card that vanished from
     /// under the focus hands it to its neighbour. Returns follow-up effects (reload the detail).
     pub fn msg(&mut self, msg: Msg) -> Vec<Effect> {
-        let focused = self.focused_card().map(|c| c.path.clone());
+        let focused = self.focused_card().map(|c| c.path.to_string());
         let mut effects = Vec::new();
         match msg {
             Msg::Preview { cards, counts } if !self.loaded => {

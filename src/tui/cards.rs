@@ -2,13 +2,85 @@
 //! filter, the product and the fuzzy search. Updates arrive as deltas (one card moved, a
 //! watcher batch), so a move on 100,000 cards touches two columns, not the whole board.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
 
-use crate::index::query::board_order;
+use crate::index::query::{board_order, sort_key, BoardOrder};
 use crate::item::Card;
+
+/// A card as the board keeps it. An index [`Card`] costs about 1 KB, which for 100,000 cards
+/// is most of the board's memory. Here the values that repeat across cards (statuses, labels,
+/// people, priorities, types, products) are shared strings, and what the board never shows
+/// (the key, the dates, which cards block this one) is left out: about half the size.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardCard {
+    pub path: Arc<str>,
+    pub id: Box<str>,
+    pub title: Box<str>,
+    pub status: Arc<str>,
+    pub kind: Option<Arc<str>>,
+    pub priority: Option<Arc<str>>,
+    pub assignee: Option<Arc<str>>,
+    pub assignees: Box<[Arc<str>]>,
+    pub labels: Box<[Arc<str>]>,
+    pub parent: Option<Box<str>>,
+    /// Whether some card blocks this one (the board shows a marker, not the list).
+    pub blocked: bool,
+    pub product: Option<Arc<str>>,
+    pub ordinal: Option<f64>,
+}
+
+impl BoardOrder for BoardCard {
+    fn ordinal(&self) -> Option<f64> {
+        self.ordinal
+    }
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// One shared copy of each repeated string.
+#[derive(Default)]
+struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(shared.clone());
+        shared
+    }
+
+    fn list(&mut self, texts: &[String]) -> Box<[Arc<str>]> {
+        texts.iter().map(|t| self.get(t)).collect()
+    }
+
+    fn compact(&mut self, card: Card) -> BoardCard {
+        BoardCard {
+            path: Arc::from(card.path),
+            id: card.id.into_boxed_str(),
+            title: card.title.into_boxed_str(),
+            status: self.get(&card.status),
+            kind: card.kind.as_deref().map(|k| self.get(k)),
+            priority: card.priority.as_deref().map(|p| self.get(p)),
+            assignee: card.assignee.as_deref().map(|a| self.get(a)),
+            assignees: self.list(&card.assignees),
+            labels: self.list(&card.labels),
+            parent: card.parent.map(String::into_boxed_str),
+            blocked: !card.blocked_by.is_empty(),
+            product: card.product.as_deref().map(|p| self.get(p)),
+            ordinal: card.ordinal,
+        }
+    }
+}
 
 /// Field filters set with `f` (`label:x assignee:y priority:z type:t`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,7 +132,7 @@ impl CardFilter {
         .join(" ")
     }
 
-    fn matches(&self, card: &Card) -> bool {
+    fn matches(&self, card: &BoardCard) -> bool {
         let eq = |a: &str, b: &str| {
             a.trim_start_matches('@')
                 .eq_ignore_ascii_case(b.trim_start_matches('@'))
@@ -149,11 +221,53 @@ fn is_subsequence(haystack: &str, pattern: &str) -> bool {
     wanted.peek().is_none()
 }
 
+/// Every card's search text (`id title #label… assignee…`) in one string, so a keystroke
+/// scans contiguous memory and 100,000 cards cost no allocation each. A replaced card's new
+/// text is appended; the space of the old one is reclaimed at the next full load.
+#[derive(Default)]
+struct SearchText {
+    text: String,
+    spans: Vec<(usize, usize)>,
+}
+
+impl SearchText {
+    fn set(&mut self, slot: usize, card: &BoardCard) {
+        let start = self.text.len();
+        self.text.push_str(&card.id);
+        self.text.push(' ');
+        self.text.push_str(&card.title);
+        for label in card.labels.iter() {
+            self.text.push_str(" #");
+            self.text.push_str(label);
+        }
+        for name in card.assignees.iter() {
+            self.text.push(' ');
+            self.text.push_str(name);
+        }
+        if self.spans.len() <= slot {
+            self.spans.resize(slot + 1, (0, 0));
+        }
+        self.spans[slot] = (start, self.text.len());
+    }
+
+    fn clear_slot(&mut self, slot: usize) {
+        if let Some(span) = self.spans.get_mut(slot) {
+            *span = (0, 0);
+        }
+    }
+
+    fn get(&self, slot: usize) -> &str {
+        let (start, end) = self.spans.get(slot).copied().unwrap_or((0, 0));
+        &self.text[start..end]
+    }
+}
+
 /// All cards, their columns and the current narrowing.
 pub struct CardStore {
-    slots: Vec<Option<Card>>,
-    haystacks: Vec<String>,
-    by_path: HashMap<String, usize>,
+    slots: Vec<Option<BoardCard>>,
+    by_path: HashMap<Arc<str>, usize>,
+    strings: Interner,
+    search_text: SearchText,
     free: Vec<usize>,
     /// Column names in board order.
     pub columns: Vec<String>,
@@ -177,8 +291,9 @@ impl CardStore {
     pub fn new(configured: Vec<String>, cards: Vec<Card>) -> CardStore {
         let mut store = CardStore {
             slots: Vec::new(),
-            haystacks: Vec::new(),
             by_path: HashMap::new(),
+            strings: Interner::default(),
+            search_text: SearchText::default(),
             free: Vec::new(),
             columns: configured.clone(),
             configured,
@@ -200,20 +315,23 @@ impl CardStore {
         // Freeing 100,000 cards takes a noticeable while; do it off the UI thread.
         let old = (
             std::mem::take(&mut self.slots),
-            std::mem::take(&mut self.haystacks),
             std::mem::take(&mut self.by_path),
         );
         if old.0.len() > 10_000 {
-            std::thread::spawn(move || drop(old));
+            std::thread::spawn(move || {
+                drop(old);
+                super::worker::release_free_memory();
+            });
         }
         self.free.clear();
         self.columns = self.configured.clone();
-        {
-            use rayon::prelude::*;
-            self.haystacks = cards.par_iter().map(haystack).collect();
-        }
+        self.strings = Interner::default();
+        self.search_text = SearchText::default();
+        self.slots.reserve_exact(cards.len());
         for card in cards {
+            let card = self.strings.compact(card);
             self.column_of(&card.status);
+            self.search_text.set(self.slots.len(), &card);
             self.by_path.insert(card.path.clone(), self.slots.len());
             self.slots.push(Some(card));
         }
@@ -223,7 +341,7 @@ impl CardStore {
                 let col = self
                     .columns
                     .iter()
-                    .position(|c| *c == card.status)
+                    .position(|c| **c == *card.status)
                     .unwrap_or(0);
                 self.sorted[col].push(slot);
             }
@@ -236,9 +354,7 @@ impl CardStore {
         for col in &mut self.sorted {
             // The index hands cards over in board order already; sort only what is not.
             if !col.is_sorted_by(|a, b| order(a, b) != std::cmp::Ordering::Greater) {
-                col.sort_by_cached_key(|slot| {
-                    slots[*slot].as_ref().map(crate::index::query::sort_key)
-                });
+                col.sort_by_cached_key(|slot| slots[*slot].as_ref().map(sort_key));
             }
         }
         self.search_hits = None;
@@ -258,14 +374,15 @@ impl CardStore {
     /// Insert or replace cards, and drop removed paths; keeps every other card where it was.
     pub fn apply(&mut self, upserts: Vec<Card>, removed: &[String]) {
         for path in removed {
-            if let Some(slot) = self.by_path.remove(path) {
+            if let Some(slot) = self.by_path.remove(path.as_str()) {
                 self.unplace(slot);
                 self.slots[slot] = None;
-                self.haystacks[slot].clear();
+                self.search_text.clear_slot(slot);
                 self.free.push(slot);
             }
         }
         for card in upserts {
+            let card = self.strings.compact(card);
             let slot = match self.by_path.get(&card.path) {
                 Some(&slot) => {
                     self.unplace(slot);
@@ -274,7 +391,6 @@ impl CardStore {
                 None => {
                     let slot = self.free.pop().unwrap_or_else(|| {
                         self.slots.push(None);
-                        self.haystacks.push(String::new());
                         self.slots.len() - 1
                     });
                     self.by_path.insert(card.path.clone(), slot);
@@ -282,7 +398,7 @@ impl CardStore {
                 }
             };
             let col = self.column_of(&card.status);
-            self.haystacks[slot] = haystack(&card);
+            self.search_text.set(slot, &card);
             self.slots[slot] = Some(card);
             self.place(slot, col);
         }
@@ -309,7 +425,7 @@ impl CardStore {
         self.sorted[col].insert(pos, slot);
     }
 
-    pub fn card(&self, slot: usize) -> Option<&Card> {
+    pub fn card(&self, slot: usize) -> Option<&BoardCard> {
         self.slots.get(slot).and_then(Option::as_ref)
     }
 
@@ -386,7 +502,7 @@ impl CardStore {
             .filter(|(p, _)| pattern.starts_with(p.as_str()));
         let hits: Vec<bool> = {
             use rayon::prelude::*;
-            let (slots, haystacks, matcher) = (&self.slots, &self.haystacks, &self.matcher);
+            let (slots, text, matcher) = (&self.slots, &self.search_text, &self.matcher);
             (0..slots.len())
                 .into_par_iter()
                 .with_min_len(4096)
@@ -394,7 +510,7 @@ impl CardStore {
                     let was = previous
                         .as_ref()
                         .is_none_or(|(_, h)| h.get(slot).copied().unwrap_or(true));
-                    was && slots[slot].is_some() && matcher.matches(&haystacks[slot], &pattern)
+                    was && slots[slot].is_some() && matcher.matches(text.get(slot), &pattern)
                 })
                 .collect()
         };
@@ -422,23 +538,6 @@ impl CardStore {
             .map(|col| col.iter().copied().filter(keep).collect())
             .collect();
     }
-}
-
-/// What the fuzzy search looks at: id, title, labels and assignees.
-fn haystack(card: &Card) -> String {
-    let mut s = String::with_capacity(card.id.len() + card.title.len() + 32);
-    s.push_str(&card.id);
-    s.push(' ');
-    s.push_str(&card.title);
-    for label in &card.labels {
-        s.push_str(" #");
-        s.push_str(label);
-    }
-    for name in &card.assignees {
-        s.push(' ');
-        s.push_str(name);
-    }
-    s
 }
 
 #[cfg(test)]

@@ -90,19 +90,19 @@ impl Board {
     }
 
     pub fn focused_id(&self) -> Option<String> {
-        self.app.focused_card().map(|c| c.id.clone())
+        self.app.focused_card().map(|c| c.id.to_string())
     }
 
     pub fn focused_path(&self) -> PathBuf {
         self.root
-            .join(&self.app.focused_card().expect("a focused card").path)
+            .join(&*self.app.focused_card().expect("a focused card").path)
     }
 
     pub fn column_ids(&self, col: usize) -> Vec<String> {
         self.app.cards.visible[col]
             .iter()
             .filter_map(|s| self.app.cards.card(*s))
-            .map(|c| c.id.clone())
+            .map(|c| c.id.to_string())
             .collect()
     }
 

@@ -8,8 +8,8 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
-use crate::item::Card;
 use crate::tui::app::{App, CARD_HEIGHT};
+use crate::tui::cards::BoardCard;
 use crate::tui::theme::Theme;
 
 pub fn render(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
@@ -98,16 +98,16 @@ fn card_widget(
     theme: &Theme,
     frame: &mut Frame,
     area: Rect,
-    card: &Card,
+    card: &BoardCard,
     focused: bool,
 ) {
     let width = area.width.saturating_sub(2) as usize;
     let (marker, marker_style) = priority_marker(app, theme, card.priority.as_deref());
     let mut first = vec![
         Span::styled(marker, marker_style),
-        Span::styled(card.id.clone(), theme.card_id),
+        Span::styled(card.id.to_string(), theme.card_id),
     ];
-    if !card.blocked_by.is_empty() {
+    if card.blocked {
         first.push(Span::styled(" ⊘", theme.priority_high));
     }
     if let Some(parent) = &card.parent {
