@@ -19,16 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const STATES: [&str; 8] = [
-    "Proposed",
-    "Planned",
-    "Ready",
-    "InProgress",
-    "Review",
-    "Blocked",
-    "Done",
-    "Dropped",
-];
+use tack::layout::kano::STATES;
 
 fn duration() -> Duration {
     if std::env::var_os("TACK_LONG_TESTS").is_some_and(|v| v == "1") {
