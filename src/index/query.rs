@@ -109,6 +109,18 @@ impl Index {
         Ok(buckets.into_iter().flatten().collect())
     }
 
+    /// Call `f` with every card, in no particular order, as the rows are read: for callers
+    /// that keep something smaller than a [`Card`] and should not hold them all at once.
+    pub fn each_card(&self, f: &mut dyn FnMut(Card)) -> Result<()> {
+        let (sql, _) = list_sql(&Filter::default());
+        let mut stmt = self.conn.prepare_cached(&sql).ctx("listing cards")?;
+        let rows = stmt.query_map([], card_from_row).ctx("listing cards")?;
+        for card in rows {
+            f(card.ctx("listing cards")?);
+        }
+        Ok(())
+    }
+
     /// The first `per_column` cards of every status and every status's card count: enough
     /// to draw the board at once from the status index while the full list loads.
     pub fn preview(&self, per_column: usize) -> Result<(Vec<Card>, Vec<(String, u64)>)> {

@@ -709,7 +709,7 @@ impl App {
         let mut effects = Vec::new();
         match msg {
             Msg::Preview { cards, counts } if !self.loaded => {
-                self.cards.replace_all(cards);
+                self.cards.replace_all_cards(cards);
                 self.cards.totals = Some(counts.into_iter().collect());
             }
             Msg::Preview { .. } => {}

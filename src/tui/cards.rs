@@ -45,9 +45,10 @@ impl BoardOrder for BoardCard {
     }
 }
 
-/// One shared copy of each repeated string.
+/// One shared copy of each repeated string, and the conversion of index cards into
+/// [`BoardCard`]s that uses it.
 #[derive(Default)]
-struct Interner(HashSet<Arc<str>>);
+pub struct Interner(HashSet<Arc<str>>);
 
 impl Interner {
     fn get(&mut self, text: &str) -> Arc<str> {
@@ -63,7 +64,7 @@ impl Interner {
         texts.iter().map(|t| self.get(t)).collect()
     }
 
-    fn compact(&mut self, card: Card) -> BoardCard {
+    pub fn compact(&mut self, card: Card) -> BoardCard {
         BoardCard {
             path: Arc::from(card.path),
             id: card.id.into_boxed_str(),
@@ -306,12 +307,20 @@ impl CardStore {
             search_hits: None,
             matcher: Box::new(SkimMatcher::default()),
         };
-        store.replace_all(cards);
+        store.replace_all_cards(cards);
         store
     }
 
-    /// Replace every card (a full snapshot).
-    pub fn replace_all(&mut self, cards: Vec<Card>) {
+    /// Replace every card with index cards (a preview), converting them here.
+    pub fn replace_all_cards(&mut self, cards: Vec<Card>) {
+        let mut strings = Interner::default();
+        let cards = cards.into_iter().map(|c| strings.compact(c)).collect();
+        self.replace_all(cards);
+        self.strings = strings;
+    }
+
+    /// Replace every card (a full snapshot, converted by the worker as it read the rows).
+    pub fn replace_all(&mut self, cards: Vec<BoardCard>) {
         // Freeing 100,000 cards takes a noticeable while; do it off the UI thread.
         let old = (
             std::mem::take(&mut self.slots),
@@ -325,11 +334,9 @@ impl CardStore {
         }
         self.free.clear();
         self.columns = self.configured.clone();
-        self.strings = Interner::default();
         self.search_text = SearchText::default();
         self.slots.reserve_exact(cards.len());
         for card in cards {
-            let card = self.strings.compact(card);
             self.column_of(&card.status);
             self.search_text.set(self.slots.len(), &card);
             self.by_path.insert(card.path.clone(), self.slots.len());

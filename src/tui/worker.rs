@@ -7,8 +7,10 @@ use std::sync::mpsc::{Receiver, Sender};
 
 use color_eyre::eyre::Result;
 
+use super::cards::{BoardCard, Interner};
 use crate::edit::{Change, Edit, FieldValue};
-use crate::index::{Filter, Index};
+use crate::index::query::sort_key;
+use crate::index::Index;
 use crate::item::{self, Card, Item, Problem};
 use crate::layout::{Backlog, CardField};
 use crate::writer::{self, WriteError};
@@ -76,9 +78,9 @@ pub enum Msg {
         cards: Vec<Card>,
         counts: Vec<(String, u64)>,
     },
-    /// Every card, the columns the layout configures, and the problems.
+    /// Every card, in board order, and the problems.
     Snapshot {
-        cards: Vec<Card>,
+        cards: Vec<BoardCard>,
         problems: Vec<Problem>,
     },
     /// Cards changed or removed (an edit, a watcher batch).
@@ -177,9 +179,29 @@ impl Worker {
         }
     }
 
+    /// Every card, converted to the board's compact form row by row as it is read, so the
+    /// full list of index cards (twice the memory) never exists at once; sorted here, off the
+    /// UI thread.
     pub fn snapshot(&self) -> Result<Msg> {
+        use rayon::slice::ParallelSliceMut;
+        let mut strings = Interner::default();
+        let mut cards = Vec::new();
+        self.index
+            .each_card(&mut |card| cards.push(strings.compact(card)))?;
+        let columns = self
+            .backlog
+            .columns(self.index.statuses()?.iter().map(String::as_str));
+        let position: std::collections::HashMap<&str, usize> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        cards.par_sort_by_cached_key(|c| {
+            let column = position.get(&*c.status).copied().unwrap_or(usize::MAX);
+            (column, sort_key(c))
+        });
         Ok(Msg::Snapshot {
-            cards: self.index.cards(&self.backlog, &Filter::default())?,
+            cards,
             problems: self.index.problems()?,
         })
     }
