@@ -295,7 +295,7 @@ fn suite(root: &Path, l: &Layout) {
     std::os::unix::fs::symlink(file_name(&loop_a), root.join(&loop_b)).expect("symlink");
     files.push((loop_a.clone(), Vec::new(), Expect::Skipped));
     files.push((loop_b.clone(), Vec::new(), Expect::Skipped));
-    // A valid card whose file name is not UTF-8: skipped or reported, never a crash.
+    // A valid card whose file name is not UTF-8: a problem under its lossy name, never a crash.
     let mut bad_name = root.join(l.dir).into_os_string().into_vec();
     bad_name.extend(b"/X-917_caf\xe9.md");
     let bad_name = std::path::PathBuf::from(OsStr::from_bytes(&bad_name));
@@ -359,6 +359,16 @@ fn suite(root: &Path, l: &Layout) {
             }
         }
     }
+    let lossy = format!("{}/X-917_caf\u{FFFD}.md", l.dir);
+    assert!(
+        problems.iter().any(|p| p["path"] == lossy.as_str()
+            && p["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("not UTF-8"))),
+        "{}: the non-UTF-8 name is not a problem: {problems:#?}",
+        l.kind.name()
+    );
+    assert!(!ids.contains(&"X-917".to_string()), "{ids:?}");
     let known: Vec<&String> = files.iter().map(|(rel, _, _)| rel).collect();
     for p in problems {
         let path = p["path"].as_str().expect("a path");

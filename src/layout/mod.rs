@@ -116,6 +116,9 @@ impl Backlog {
             LayoutKind::Kano => kano::list_files(self),
         };
         files.sort_by(|a, b| a.path.cmp(&b.path));
+        // Two names can read alike once a non-UTF-8 one is shown lossily; reconcile needs
+        // each path once.
+        files.dedup_by(|a, b| a.path == b.path);
         files
     }
 
@@ -147,7 +150,10 @@ impl Backlog {
     /// Read and parse one file. Never fails: what cannot be read becomes a problem.
     pub fn read(&self, rel: &str) -> Option<ReadFile> {
         let abs = self.abs(rel);
-        let meta = fs::metadata(&abs).ok()?;
+        let meta = match fs::metadata(&abs) {
+            Ok(meta) => meta,
+            Err(_) => return self.read_non_utf8_name(rel),
+        };
         let stat = stat_of(rel, &meta);
         // Judge a file too large by its size, before reading it: a multi-gigabyte log named
         // `.md` must not be read into memory (and hashed) on every walk. Its stamp stands in
@@ -181,6 +187,35 @@ impl Backlog {
         let hash = item::content_hash(&bytes);
         let parsed = self.parse_bytes(rel, &bytes);
         Some(ReadFile { stat, hash, parsed })
+    }
+
+    /// `rel` as the walk lists a file whose name is not UTF-8 (its lossy form, see
+    /// `list_dir`): no file has that name, so find the one whose name reads so and report it.
+    /// The stamp is the real file's, so reconcile sees it unchanged on the next run instead of
+    /// re-reading it (and dropping it) on every command; its content is never parsed, since
+    /// no edit could be written back to a path tack cannot name.
+    fn read_non_utf8_name(&self, rel: &str) -> Option<ReadFile> {
+        use std::os::unix::ffi::OsStrExt;
+        if !rel.contains(char::REPLACEMENT_CHARACTER) {
+            return None;
+        }
+        let (dir, name) = rel.rsplit_once('/')?;
+        let meta = fs::read_dir(self.abs(dir)).ok()?.flatten().find_map(|e| {
+            let os_name = e.file_name();
+            (std::str::from_utf8(os_name.as_bytes()).is_err() && os_name.to_string_lossy() == name)
+                .then(|| fs::metadata(e.path()).ok())
+                .flatten()
+        })?;
+        let stat = stat_of(rel, &meta);
+        Some(ReadFile {
+            hash: format!("non-utf8-name:{}:{}", stat.size, stat.mtime_ns),
+            stat,
+            parsed: Parsed::Problem(Problem {
+                path: rel.to_string(),
+                line: None,
+                message: "file name is not UTF-8: rename it (tack stores paths as text)".into(),
+            }),
+        })
     }
 
     /// Parse file contents as a card of this layout, or say why it is not one.
@@ -449,9 +484,22 @@ fn list_dir(
         return (files, dirs);
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        // A name that is not UTF-8 cannot be a card path (paths are stored as text).
-        let Some(name) = name.to_str() else { continue };
+        let os_name = entry.file_name();
+        // A name that is not UTF-8 cannot be a card path (paths are stored as text), but
+        // skipping it silently would hide a card from the user: a `.md` file is listed under
+        // its lossy name (U+FFFD for the bad bytes), which `Backlog::read` turns into a
+        // problem entry stamped from the real file, so it is reported once and not re-read.
+        let lossy;
+        let name = match os_name.to_str() {
+            Some(name) => name,
+            None => {
+                lossy = os_name.to_string_lossy().into_owned();
+                if lossy.starts_with('.') || !lossy.ends_with(".md") {
+                    continue;
+                }
+                &lossy
+            }
+        };
         if name.starts_with('.') {
             if crate::writer::is_temp_name(name) {
                 crate::writer::remove_if_stale(&entry.path());
