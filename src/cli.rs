@@ -213,10 +213,22 @@ impl Session {
         let mut found = self.index.resolve(&self.backlog, reference)?;
         match found.len() {
             1 => Ok(found.remove(0)),
-            0 => Err(UsageError(format!(
-                "no card matches `{reference}` (use a display id, a kano uid or a file path)"
-            ))
-            .into()),
+            0 => {
+                // A file that is there but broken is not "no card": say what is wrong with it,
+                // so the user fixes the file rather than doubting the reference.
+                if let Some(p) = self.problem_named(reference)? {
+                    let at = p.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+                    return Err(UsageError(format!(
+                        "{} is not a card: {at}{} (fix the file or see `tack index problems`)",
+                        p.path, p.message
+                    ))
+                    .into());
+                }
+                Err(UsageError(format!(
+                    "no card matches `{reference}` (use a display id, a kano uid or a file path)"
+                ))
+                .into())
+            }
             _ => {
                 let list: Vec<String> = found
                     .iter()
@@ -230,6 +242,35 @@ impl Session {
                 .into())
             }
         }
+    }
+
+    /// The problem file `reference` names: by its path (as given, from the current directory
+    /// or from the root), or by the display id its file name starts with (`task-3 - X.md`,
+    /// `KABSD-TSK-0003_x.md`), since a broken file has no id the index could match.
+    fn problem_named(&self, reference: &str) -> Result<Option<item::Problem>> {
+        let problems = self.index.problems()?;
+        let rel = if reference.contains('/') || reference.ends_with(".md") {
+            let path = Path::new(reference);
+            let from_cwd = std::env::current_dir().map(|d| d.join(path));
+            let abs = match from_cwd {
+                Ok(p) if p.exists() => p,
+                _ => self.backlog.root.join(path),
+            };
+            let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
+            self.backlog.rel(&abs)
+        } else {
+            None
+        };
+        let wanted = reference.to_lowercase();
+        let id_of_name = |path: &str| {
+            let name = path.rsplit('/').next().unwrap_or(path).to_lowercase();
+            name.strip_prefix(&wanted)
+                .is_some_and(|rest| rest == ".md" || rest.starts_with(' ') || rest.starts_with('_'))
+        };
+        Ok(problems.into_iter().find(|p| match &rel {
+            Some(rel) => p.path == *rel || p.path == reference,
+            None => !wanted.is_empty() && id_of_name(&p.path),
+        }))
     }
 
     /// The status as the backlog spells it; exit 2 naming the valid ones otherwise.
