@@ -467,9 +467,30 @@ fn index(dir: &Path, cmd: IndexCommand) -> Result<()> {
             let session = Session::open_stale(dir)?;
             let started = std::time::Instant::now();
             let bar = progress_bar("rebuilding");
-            let (index, stats) = session
-                .index
-                .rebuild(&session.backlog, &|d, t| bar.update(d, t))?;
+            let progress = |d, t| bar.update(d, t);
+            let path = session.index.path.clone();
+            // Like every other command, a rebuild whose index cannot be written (a full disk,
+            // an unwritable cache) still answers from the files, with a notice, rather than
+            // failing: the counts printed are those of a temporary in-memory index.
+            let (index, stats) = match session.index.rebuild(&session.backlog, &progress) {
+                Ok((index, stats)) => {
+                    for notice in &index.notices {
+                        eprintln!("tack: {notice}");
+                    }
+                    (index, stats)
+                }
+                Err(err) if path.as_os_str() != ":memory:" => {
+                    eprintln!(
+                        "tack: cannot rebuild the index at {}: {err:#}",
+                        path.display()
+                    );
+                    eprintln!("tack: using a temporary in-memory index for this run");
+                    let mut index = Index::in_memory(&session.backlog)?;
+                    let stats = index.reconcile(&session.backlog, &progress)?;
+                    (index, stats)
+                }
+                Err(err) => return Err(err),
+            };
             bar.finish();
             let status = index.status(&session.backlog)?;
             println!(

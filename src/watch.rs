@@ -491,7 +491,33 @@ impl<F: Fn(WatchEvent)> Worker<F> {
     }
 
     fn resync(&mut self, reason: String) {
-        match self.index.reconcile(&self.backlog, &|_, _| {}) {
+        let mut result = self.index.reconcile(&self.backlog, &|_, _| {});
+        if let Err(err) = &result {
+            if self.index.path.as_os_str() != ":memory:" {
+                // The index opened but cannot be written (its disk filled up, its directory
+                // became read-only). Say so, and go on with a temporary in-memory index, as
+                // the commands do: otherwise every later batch would fail the same way and
+                // listeners would never hear of a change again.
+                (self.on_event)(WatchEvent::Error(format!(
+                    "cannot update the index at {} ({reason}): {err:#}; using a temporary \
+                     in-memory index",
+                    self.index.path.display()
+                )));
+                match Index::in_memory(&self.backlog) {
+                    Ok(index) => {
+                        self.index = index;
+                        result = self.index.reconcile(&self.backlog, &|_, _| {});
+                    }
+                    Err(err) => {
+                        (self.on_event)(WatchEvent::Error(format!(
+                            "cannot make an in-memory index: {err:#}"
+                        )));
+                        return;
+                    }
+                }
+            }
+        }
+        match result {
             Ok(stats) => {
                 self.reload_known();
                 (self.on_event)(WatchEvent::Resynced { stats, reason });

@@ -225,3 +225,111 @@ fn a_full_disk_under_the_cache_still_lists_and_moves() {
         assert!(text.contains("\nstate: Dropped\n"), "{size}: {text}");
     }
 }
+
+/// `tack index rebuild` with the cache on a full disk (64k: not even an empty index fits;
+/// 256k: it fills up mid-rebuild) answers from the files like every other command: exit 0,
+/// a notice, and the counts of a temporary in-memory index.
+#[test]
+fn a_rebuild_on_a_full_disk_falls_back_to_memory_with_a_notice() {
+    let dir = common::generate("kabsd", 200);
+    let root = std::fs::canonicalize(dir.path()).expect("root");
+    for size in ["64k", "256k"] {
+        let outer = tempfile::tempdir().expect("mount point");
+        let cache = outer.path().join("full");
+        std::fs::create_dir(&cache).expect("dir");
+        let _mount = match Mount::tmpfs(&cache, size) {
+            Ok(m) => m,
+            Err(why) => {
+                eprintln!("skipping the full-disk rebuild: cannot mount a tmpfs ({why})");
+                return;
+            }
+        };
+        let out = common::run(&root, &cache, &["index", "rebuild"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{size}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{size}: {stderr}");
+        assert!(
+            stderr.contains("in-memory"),
+            "{size}: no notice: {stderr:?}"
+        );
+        assert!(
+            stdout.starts_with("indexed 200 cards and 0 problems from 200 files"),
+            "{size}: {stdout}"
+        );
+        assert!(stdout.contains(":memory:"), "{size}: {stdout}");
+    }
+}
+
+/// The watcher with its index on a disk that fills up: it reports the failure as an error
+/// event and keeps running on a temporary in-memory index, still reporting changes.
+#[test]
+fn the_watcher_keeps_running_when_its_index_cannot_be_written() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    use tack::watch::{self, WatchEvent};
+
+    let dir = common::generate("kabsd", 200);
+    let root = std::fs::canonicalize(dir.path()).expect("root");
+    let outer = tempfile::tempdir().expect("mount point");
+    let cache = outer.path().join("full");
+    std::fs::create_dir(&cache).expect("dir");
+    let _mount = match Mount::tmpfs(&cache, "256k") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipping the full-disk watcher: cannot mount a tmpfs ({why})");
+            return;
+        }
+    };
+    let backlog = tack::layout::Backlog::discover(&root).expect("backlog");
+    let (tx, rx) = mpsc::channel();
+    let handle = watch::spawn(backlog, cache.join("index.sqlite"), move |event| {
+        let _ = tx.send(event);
+    })
+    .expect("the watcher starts");
+    // A failure guard only: a healthy run takes a fraction of it.
+    let guard = Duration::from_secs(60);
+    let mut seen = Vec::new();
+    let mut next_matching = |want: &dyn Fn(&WatchEvent) -> bool, what: &str| loop {
+        match rx.recv_timeout(guard) {
+            Ok(event) => {
+                let hit = want(&event);
+                seen.push(event);
+                if hit {
+                    return seen.clone();
+                }
+            }
+            Err(err) => panic!("no {what} ({err}); events so far: {seen:#?}"),
+        }
+    };
+    let events = next_matching(
+        &|e| matches!(e, WatchEvent::Resynced { reason, .. } if reason == watch::REASON_START),
+        "start",
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, WatchEvent::Error(m) if m.contains("in-memory"))),
+        "the index failure was not reported: {events:#?}"
+    );
+    // Still watching: a card edited now is reported.
+    let card = common::item_files(&root)
+        .into_iter()
+        .nth(5)
+        .expect("a card");
+    let path = root.join(&card);
+    let text = std::fs::read_to_string(&path).expect("card");
+    std::fs::write(
+        &path,
+        text.replace("\nstate: ", "\nstate: Dropped\nold_state: "),
+    )
+    .expect("edit");
+    next_matching(
+        &|e| {
+            matches!(e, WatchEvent::Applied(a) if a.iter().any(|a| matches!(a,
+                tack::index::reconcile::Applied::Updated { path, .. } if *path == card)))
+        },
+        "update",
+    );
+    handle.stop();
+}
