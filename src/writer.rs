@@ -116,7 +116,12 @@ pub fn archive(
     if let Some(dir) = dest_abs.parent() {
         fs::create_dir_all(dir).map_err(|source| io(&dest, source))?;
     }
+    // The same lock as an edit's replace, held from the last check to the rename: an edit
+    // being written now is either finished first (and this archive refuses: conflict) or
+    // waits and finds the file gone, never silently archived away in its old version.
+    let original = lock_unchanged(&abs, path, base_hash)?;
     fs::rename(&abs, &dest_abs).map_err(|source| io(path, source))?;
+    drop(original);
     sync_dir(abs.parent()).map_err(|source| io(path, source))?;
     sync_dir(dest_abs.parent()).map_err(|source| io(&dest, source))?;
     index
@@ -227,21 +232,7 @@ fn replace(
         .map_err(|source| io(path, source))?;
     match expect_hash {
         Some(hash) => {
-            // Hold an exclusive lock on the file being replaced from this last check to the
-            // rename. Without it two tack writers could both pass the check and the second
-            // rename would drop the first one's edit. With it the second waits, then reads the
-            // first one's file, and refuses. (The lock is on the old inode: whoever waited on it
-            // re-reads the path, which is the new file by then.) Programs that do not lock are
-            // still caught by the hash check, with only this short window left.
-            let original = fs::File::open(abs).map_err(|source| match source.kind() {
-                std::io::ErrorKind::NotFound => WriteError::Gone { path: path.into() },
-                _ => io(path, source),
-            })?;
-            original.lock().map_err(|source| io(path, source))?;
-            let current = read(abs, path)?;
-            if item::content_hash(&current) != hash {
-                return Err(WriteError::Conflict { path: path.into() });
-            }
+            let original = lock_unchanged(abs, path, hash)?;
             temp.persist(abs).map_err(|e| io(path, e.error))?;
             drop(original);
         }
@@ -258,6 +249,29 @@ fn replace(
         sync_dir(Some(&dir)).map_err(|source| io(path, source))?;
     }
     Ok(())
+}
+
+/// Lock the file at `abs` and check, under the lock, that it still has content hash `hash`.
+/// The caller holds the returned handle (the lock) until its rename is done.
+///
+/// Every tack writer that renames a card (an edit's replace, an archive) takes this exclusive
+/// lock from its last check to its rename. Without it two writers could both pass the check
+/// and the second rename would drop the first one's change (an archive moving away the version
+/// from before an edit that was being written). With it the second waits, then reads the first
+/// one's file, and refuses. (The lock is on the old inode: whoever waited on it re-reads the
+/// path, which is the new file by then.) Programs that do not lock are still caught by the
+/// hash check, with only this short window left.
+fn lock_unchanged(abs: &Path, path: &str, hash: &str) -> Result<fs::File, WriteError> {
+    let original = fs::File::open(abs).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => WriteError::Gone { path: path.into() },
+        _ => io(path, source),
+    })?;
+    original.lock().map_err(|source| io(path, source))?;
+    let current = read(abs, path)?;
+    if item::content_hash(&current) != hash {
+        return Err(WriteError::Conflict { path: path.into() });
+    }
+    Ok(original)
 }
 
 fn sync_dir(dir: Option<&Path>) -> std::io::Result<()> {

@@ -216,3 +216,59 @@ fn worklog(root: &Path, card: &str) -> Vec<String> {
         .map(|s| s.trim_end_matches('.').to_string())
         .collect()
 }
+
+/// An archive racing an edit. The edit is a locking writer caught between its last check and
+/// its rename (holding the lock tack's writer takes there, like the script above); the archive
+/// starts then, based on the version before the edit. It must wait for the lock and refuse
+/// (conflict), never move the old version into the archive while the edit lands beside it.
+#[test]
+fn an_archive_racing_an_edit_reports_a_conflict_instead_of_losing_it() {
+    use tack::index::Index;
+    use tack::layout::Backlog;
+    use tack::writer::{self, WriteError};
+
+    let dir = common::generate("backlogmd", 5);
+    let root = std::fs::canonicalize(dir.path()).expect("root");
+    let backlog = Backlog::discover(&root).expect("backlog");
+    let db = tempfile::tempdir().expect("db");
+    let mut index = Index::open_at(&backlog, &db.path().join("i.sqlite")).expect("index");
+    index.reconcile(&backlog, &|_, _| {}).expect("reconcile");
+    let rel = common::item_files(&root)
+        .into_iter()
+        .find(|p| p.contains("/task-2 - "))
+        .expect("task-2");
+    let abs = root.join(&rel);
+    let old = std::fs::read(&abs).expect("read");
+    let base = tack::item::content_hash(&old);
+
+    let lock = std::fs::File::open(&abs).expect("open to lock");
+    lock.lock().expect("lock");
+    let archiver = {
+        let (backlog, rel) = (backlog.clone(), rel.clone());
+        std::thread::spawn(move || writer::archive(&backlog, &mut index, &rel, &base))
+    };
+    // Room for an archive that does not wait for the lock to run ahead (with the lock it
+    // waits however long this takes, so nothing here depends on timing when it is right).
+    std::thread::sleep(Duration::from_millis(300));
+    // The editor's rename, then its lock released.
+    let edited = String::from_utf8(old)
+        .expect("utf-8")
+        .replace("status: To Do", "status: Done")
+        + "\nEdited while an archive was starting.\n";
+    let temp = root.join("backlog/.edit.tmp");
+    std::fs::write(&temp, &edited).expect("temp");
+    std::fs::rename(&temp, &abs).expect("rename");
+    drop(lock);
+
+    let result = archiver.join().expect("the archive thread");
+    assert!(
+        matches!(result, Err(WriteError::Conflict { .. })),
+        "the archive did not refuse: {result:?}"
+    );
+    assert_eq!(std::fs::read_to_string(&abs).expect("the card"), edited);
+    let archived = root.join("backlog/archive/tasks");
+    let archived: Vec<_> = std::fs::read_dir(&archived)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(archived.is_empty(), "archived anyway: {archived:?}");
+}
