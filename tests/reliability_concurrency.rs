@@ -1,6 +1,5 @@
 //! Concurrent writers: two loops of `tack move` (separate processes, like two terminals) and a
-//! script editing the same few kano cards directly, for 20 s (60 s with `TACK_LONG_TESTS=1`,
-//! the number; 20 s keeps CI's whole reliability suite within a few minutes).
+//! script editing the same few kano cards directly, for 60 s (`TACK_SOAK_SECS=N` to change it).
 //!
 //! No update is lost: a move based on a file that changed since tack read it is refused with
 //! exit 3 (the caller retries), and at the end every applied move is in its card's worklog, in
@@ -22,11 +21,11 @@ use std::time::{Duration, Instant};
 use tack::layout::kano::STATES;
 
 fn duration() -> Duration {
-    if std::env::var_os("TACK_LONG_TESTS").is_some_and(|v| v == "1") {
-        Duration::from_secs(60)
-    } else {
-        Duration::from_secs(20)
-    }
+    let secs = std::env::var("TACK_SOAK_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(secs)
 }
 
 #[derive(Default, Debug)]
