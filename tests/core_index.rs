@@ -350,3 +350,30 @@ fn a_bulk_rebuild_gives_the_same_schema_and_rows() {
     assert!(expected > 0);
     assert_eq!(done.as_array().map(Vec::len), Some(expected));
 }
+
+#[test]
+fn a_chmod_is_noticed_though_size_and_mtime_stay_the_same() {
+    // A card made unreadable after it was indexed changes neither size nor mtime; only the
+    // inode change time tells reconcile to read it again.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::generate("backlogmd", 10);
+    let cache = tempfile::tempdir().expect("cache");
+    let backlog = tack::layout::Backlog::discover(dir.path()).expect("backlog");
+    let mut index =
+        tack::index::Index::open_at(&backlog, &cache.path().join("index.sqlite")).expect("index");
+    index
+        .reconcile(&backlog, &|_, _| {})
+        .expect("first reconcile");
+    assert_eq!(
+        index.reconcile(&backlog, &|_, _| {}).expect("second").read,
+        0
+    );
+    let card = backlog.list_files()[3].path.clone();
+    std::fs::set_permissions(
+        dir.path().join(&card),
+        std::fs::Permissions::from_mode(0o444),
+    )
+    .expect("chmod");
+    let stats = index.reconcile(&backlog, &|_, _| {}).expect("after chmod");
+    assert_eq!(stats.read, 1, "the chmod'ed card is read again");
+}

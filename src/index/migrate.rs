@@ -17,12 +17,20 @@ pub struct Migration<V = i64> {
 }
 
 /// Every SQLite migration, in order. Add new ones at the end; never edit a released one.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    up: include_str!("../../migrations/sqlite/0001_initial.up.sql"),
-    down: include_str!("../../migrations/sqlite/0001_initial.down.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        up: include_str!("../../migrations/sqlite/0001_initial.up.sql"),
+        down: include_str!("../../migrations/sqlite/0001_initial.down.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "ctime",
+        up: include_str!("../../migrations/sqlite/0002_ctime.up.sql"),
+        down: include_str!("../../migrations/sqlite/0002_ctime.down.sql"),
+    },
+];
 
 /// The version this build of tack writes and reads.
 pub fn latest() -> i64 {

@@ -223,7 +223,7 @@ impl Index {
     fn changes<'f>(&self, files: &'f [FileStat]) -> Result<Changes<'f>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT path, size, mtime_ns FROM files ORDER BY path")
+            .prepare("SELECT path, size, mtime_ns, ctime_ns FROM files ORDER BY path")
             .ctx("reading file stamps")?;
         let mut rows = stmt.query([]).ctx("reading file stamps")?;
         let mut out = Changes {
@@ -238,16 +238,17 @@ impl Index {
                 .get_ref(0)
                 .and_then(|v| v.as_str().map_err(Into::into))
                 .ctx("reading file stamps")?;
-            let stamp: (i64, i64) = (
+            let stamp: (i64, i64, i64) = (
                 row.get(1).ctx("reading file stamps")?,
                 row.get(2).ctx("reading file stamps")?,
+                row.get(3).ctx("reading file stamps")?,
             );
             // Files before this row are not in the index.
             while let Some(f) = disk.next_if(|f| f.path.as_str() < path) {
                 out.stale.push(f);
             }
             match disk.next_if(|f| f.path == path) {
-                Some(f) if stamp == (f.size as i64, f.mtime_ns) => {}
+                Some(f) if stamp == (f.size as i64, f.mtime_ns, f.ctime_ns) => {}
                 Some(f) => out.stale.push(f),
                 None => out.removed.push(path.to_string()),
             }
@@ -363,9 +364,18 @@ impl<'t> RowWriter<'t> {
         }
         let is_item = matches!(file.parsed, Parsed::Item(_));
         self.tx
-            .prepare_cached("INSERT INTO files(path, size, mtime_ns, hash, is_item) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .prepare_cached(
+                "INSERT INTO files(path, size, mtime_ns, ctime_ns, hash, is_item) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
             .ctx("writing a file row")?
-            .execute(params![path, file.stat.size as i64, file.stat.mtime_ns, file.hash, is_item])
+            .execute(params![
+                path,
+                file.stat.size as i64,
+                file.stat.mtime_ns,
+                file.stat.ctime_ns,
+                file.hash,
+                is_item
+            ])
             .ctx("writing a file row")?;
         match &file.parsed {
             Parsed::Item(item) => self.insert_item(item),

@@ -54,6 +54,8 @@ pub struct FileStat {
     pub path: String,
     pub size: u64,
     pub mtime_ns: i64,
+    /// Inode change time: a `chmod` (a card made unreadable) changes only this.
+    pub ctime_ns: i64,
 }
 
 /// What reading one file gave.
@@ -437,6 +439,7 @@ fn file_stat(path: String, meta: &fs::Metadata) -> FileStat {
         path,
         size: meta.len(),
         mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+        ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
     }
 }
 
