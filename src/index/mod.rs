@@ -82,13 +82,9 @@ impl Index {
             Err(err) => notices.push(format!("cannot use the index at {}: {err}", path.display())),
         }
         notices.push("using a temporary in-memory index for this run".into());
-        let mut conn = Connection::open_in_memory()?;
-        prepare(&mut conn, backlog).map_err(|e| eyre!("{e}"))?;
-        Ok(Index {
-            conn,
-            path: PathBuf::from(":memory:"),
-            notices,
-        })
+        let mut index = Self::in_memory(backlog)?;
+        index.notices = notices;
+        Ok(index)
     }
 
     /// A temporary index in memory, for a run whose index location failed after it was opened
