@@ -311,19 +311,12 @@ impl Session {
 fn reconcile(backlog: &Backlog, index: &mut Index) -> Result<crate::index::ReconcileStats> {
     let bar = progress_bar("indexing");
     let progress = |done, total| bar.update(done, total);
-    let stats = match index.reconcile(backlog, &progress) {
-        Ok(stats) => stats,
-        Err(err) if index.path.as_os_str() != ":memory:" => {
-            eprintln!(
-                "tack: cannot update the index at {}: {err}",
-                index.path.display()
-            );
-            eprintln!("tack: using a temporary in-memory index for this run");
-            *index = Index::in_memory(backlog)?;
-            index.reconcile(backlog, &progress)?
-        }
-        Err(err) => return Err(err),
-    };
+    let path = index.path.clone();
+    let (stats, failed) = index.reconcile_or_fall_back(backlog, &progress)?;
+    if let Some(err) = failed {
+        eprintln!("tack: cannot update the index at {}: {err}", path.display());
+        eprintln!("tack: using a temporary in-memory index for this run");
+    }
     bar.finish();
     Ok(stats)
 }

@@ -491,32 +491,18 @@ impl<F: Fn(WatchEvent)> Worker<F> {
     }
 
     fn resync(&mut self, reason: String) {
-        let mut result = self.index.reconcile(&self.backlog, &|_, _| {});
-        if let Err(err) = &result {
-            if self.index.path.as_os_str() != ":memory:" {
-                // The index opened but cannot be written (its disk filled up, its directory
-                // became read-only). Say so, and go on with a temporary in-memory index, as
-                // the commands do: otherwise every later batch would fail the same way and
-                // listeners would never hear of a change again.
-                (self.on_event)(WatchEvent::Error(format!(
-                    "cannot update the index at {} ({reason}): {err:#}; using a temporary \
-                     in-memory index",
-                    self.index.path.display()
-                )));
-                match Index::in_memory(&self.backlog) {
-                    Ok(index) => {
-                        self.index = index;
-                        result = self.index.reconcile(&self.backlog, &|_, _| {});
-                    }
-                    Err(err) => {
-                        (self.on_event)(WatchEvent::Error(format!(
-                            "cannot make an in-memory index: {err:#}"
-                        )));
-                        return;
-                    }
-                }
-            }
+        let path = self.index.path.clone();
+        let result = self.index.reconcile_or_fall_back(&self.backlog, &|_, _| {});
+        if let Ok((_, Some(err))) = &result {
+            // Said as an error, because otherwise nobody would learn that the index on disk
+            // stopped following the files; the watcher itself goes on in memory.
+            (self.on_event)(WatchEvent::Error(format!(
+                "cannot update the index at {} ({reason}): {err:#}; using a temporary \
+                 in-memory index",
+                path.display()
+            )));
         }
+        let result = result.map(|(stats, _)| stats);
         match result {
             Ok(stats) => {
                 self.reload_known();

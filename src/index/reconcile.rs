@@ -147,6 +147,25 @@ impl Index {
         Ok(stats)
     }
 
+    /// [`Index::reconcile`], but when this index's file cannot be written (its disk filled up,
+    /// its directory became read-only) switch to a temporary in-memory index and reconcile
+    /// that: the files are the truth, so the run goes on. Returns the failure that caused the
+    /// switch, for the caller to report; an in-memory index that fails is an error.
+    pub fn reconcile_or_fall_back(
+        &mut self,
+        backlog: &Backlog,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<(ReconcileStats, Option<color_eyre::Report>)> {
+        match self.reconcile(backlog, progress) {
+            Ok(stats) => Ok((stats, None)),
+            Err(err) if self.path.as_os_str() != ":memory:" => {
+                *self = Index::in_memory(backlog)?;
+                Ok((self.reconcile(backlog, progress)?, Some(err)))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
     /// Re-read the given root-relative paths (a watcher batch): upsert what exists and is a
     /// card path, remove the rest. Returns what changed, skipping files whose content hash is
     /// what the index already holds (e.g. tack's own writes).
