@@ -49,8 +49,6 @@ pub enum Request {
     LoadDetail {
         path: String,
     },
-    /// Re-read everything (the user asked, or a watcher overflow).
-    Reconcile,
 }
 
 /// Whether an edit is new (goes on the undo stack) or is itself an undo or redo.
@@ -214,10 +212,6 @@ impl Worker {
             Request::Archive { path } => self.archive(&path),
             Request::Refresh { path } => self.refresh(&[path]),
             Request::LoadDetail { path } => self.detail(&path),
-            Request::Reconcile => self
-                .index
-                .reconcile(&self.backlog, &|_, _| {})
-                .and_then(|_| Ok(vec![self.snapshot()?])),
         };
         result.unwrap_or_else(|e| vec![Msg::Failed(format!("{e:#}"))])
     }
