@@ -318,20 +318,25 @@ impl Key {
             alt: false,
         };
         let mut rest = text;
-        loop {
-            let lower = rest.to_ascii_lowercase();
-            if let Some(r) = lower.strip_prefix("ctrl-").filter(|r| !r.is_empty()) {
-                key.ctrl = true;
-                rest = &rest[rest.len() - r.len()..];
-            } else if let Some(r) = lower.strip_prefix("shift-").filter(|r| !r.is_empty()) {
-                key.shift = true;
-                rest = &rest[rest.len() - r.len()..];
-            } else if let Some(r) = lower.strip_prefix("alt-").filter(|r| !r.is_empty()) {
-                key.alt = true;
-                rest = &rest[rest.len() - r.len()..];
-            } else {
-                break;
+        'modifiers: loop {
+            for (prefix, flag) in [
+                ("ctrl-", &mut key.ctrl),
+                ("shift-", &mut key.shift),
+                ("alt-", &mut key.alt),
+            ] {
+                // A modifier prefix, case-insensitive, with a key after it (`-` alone is a key).
+                let after = rest
+                    .get(..prefix.len())
+                    .filter(|head| head.eq_ignore_ascii_case(prefix))
+                    .map(|_| &rest[prefix.len()..])
+                    .filter(|after| !after.is_empty());
+                if let Some(after) = after {
+                    *flag = true;
+                    rest = after;
+                    continue 'modifiers;
+                }
             }
+            break;
         }
         key.code = match rest.to_ascii_lowercase().as_str() {
             "left" => KeyCode::Left,
@@ -482,6 +487,23 @@ mod tests {
             assert!(!map.keys_of(b.action).is_empty(), "{} has no key", b.name);
         }
         assert_eq!(map.keys_of(Action::MoveRight), "L, Shift-→");
+    }
+
+    #[test]
+    fn modifiers_combine_in_any_case_and_a_lone_dash_is_a_key() {
+        let k = Key::parse("Ctrl-SHIFT-left").expect("key");
+        assert!(k.ctrl && k.shift && !k.alt);
+        assert_eq!(k.code, KeyCode::Left);
+        assert_eq!(Key::parse("-").map(|k| k.code), Some(KeyCode::Char('-')));
+        assert_eq!(
+            Key::parse("alt--").map(|k| (k.alt, k.code)),
+            Some((true, KeyCode::Char('-')))
+        );
+        assert_eq!(
+            Key::parse("ctrl-"),
+            None,
+            "`ctrl-` alone is two characters, not a key"
+        );
     }
 
     #[test]
