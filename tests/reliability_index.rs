@@ -163,26 +163,38 @@ fn a_read_only_cache_directory_still_lists_the_cards() {
     let _ = std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o755));
 }
 
-/// A tmpfs mounted on the cache directory; unmounted when dropped.
-struct Mount(PathBuf);
+/// A cache directory on a tmpfs of a given size (a disk that fills up), unmounted and removed
+/// when dropped.
+struct FullCache {
+    dir: PathBuf,
+    _outer: tempfile::TempDir,
+}
 
-impl Mount {
-    fn tmpfs(dir: &Path, size: &str) -> Result<Mount, String> {
+impl FullCache {
+    /// `None`, with the reason printed, where mounting is not permitted (not root, or a
+    /// container that forbids it): the case that needs it is then skipped.
+    fn mount(size: &str, case: &str) -> Option<FullCache> {
+        let outer = tempfile::tempdir().expect("mount point");
+        let dir = outer.path().join("full");
+        std::fs::create_dir(&dir).expect("dir");
         let out = std::process::Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .output()
-            .map_err(|e| format!("cannot run mount: {e}"))?;
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
-        }
-        Ok(Mount(dir.to_path_buf()))
+            .arg(&dir)
+            .output();
+        let why = match out {
+            Ok(out) if out.status.success() => return Some(FullCache { dir, _outer: outer }),
+            Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            Err(e) => format!("cannot run mount: {e}"),
+        };
+        eprintln!("skipping {case}: cannot mount a tmpfs ({why})");
+        None
     }
 }
 
-impl Drop for Mount {
+impl Drop for FullCache {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
+        // Runs before the fields are dropped: unmount, then the temp dir goes.
+        let _ = std::process::Command::new("umount").arg(&self.dir).status();
     }
 }
 
@@ -199,16 +211,10 @@ fn a_full_disk_under_the_cache_still_lists_and_moves() {
             &tempfile::tempdir().expect("c").path().join("c"),
             None,
         );
-        let outer = tempfile::tempdir().expect("mount point");
-        let cache = outer.path().join("full");
-        std::fs::create_dir(&cache).expect("dir");
-        let _mount = match Mount::tmpfs(&cache, size) {
-            Ok(m) => m,
-            Err(why) => {
-                eprintln!("skipping the full-disk case: cannot mount a tmpfs ({why})");
-                return;
-            }
+        let Some(full) = FullCache::mount(size, "the full-disk case") else {
+            return;
         };
+        let cache = full.dir.clone();
         let (after, stderr) = list_with(&root, &cache, None);
         assert_eq!(after, before, "{size}");
         assert!(stderr.contains("full"), "{size}: {stderr:?}");
@@ -234,16 +240,10 @@ fn a_rebuild_on_a_full_disk_falls_back_to_memory_with_a_notice() {
     let dir = common::generate("kabsd", 200);
     let root = std::fs::canonicalize(dir.path()).expect("root");
     for size in ["64k", "256k"] {
-        let outer = tempfile::tempdir().expect("mount point");
-        let cache = outer.path().join("full");
-        std::fs::create_dir(&cache).expect("dir");
-        let _mount = match Mount::tmpfs(&cache, size) {
-            Ok(m) => m,
-            Err(why) => {
-                eprintln!("skipping the full-disk rebuild: cannot mount a tmpfs ({why})");
-                return;
-            }
+        let Some(full) = FullCache::mount(size, "the full-disk rebuild") else {
+            return;
         };
+        let cache = full.dir.clone();
         let out = common::run(&root, &cache, &["index", "rebuild"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -271,16 +271,10 @@ fn the_watcher_keeps_running_when_its_index_cannot_be_written() {
 
     let dir = common::generate("kabsd", 200);
     let root = std::fs::canonicalize(dir.path()).expect("root");
-    let outer = tempfile::tempdir().expect("mount point");
-    let cache = outer.path().join("full");
-    std::fs::create_dir(&cache).expect("dir");
-    let _mount = match Mount::tmpfs(&cache, "256k") {
-        Ok(m) => m,
-        Err(why) => {
-            eprintln!("skipping the full-disk watcher: cannot mount a tmpfs ({why})");
-            return;
-        }
+    let Some(full) = FullCache::mount("256k", "the full-disk watcher") else {
+        return;
     };
+    let cache = full.dir.clone();
     let backlog = tack::layout::Backlog::discover(&root).expect("backlog");
     let (tx, rx) = mpsc::channel();
     let handle = watch::spawn(backlog, cache.join("index.sqlite"), move |event| {
