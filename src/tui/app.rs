@@ -289,8 +289,8 @@ impl App {
                     self.confirm = Some((card.path.to_string(), question));
                 }
             }
-            (_, Action::Undo) => return self.undo(),
-            (_, Action::Redo) => return self.redo(),
+            (_, Action::Undo) => return self.replay(EditKind::Undo),
+            (_, Action::Redo) => return self.replay(EditKind::Redo),
             (_, Action::NextProduct) => self.next_product(),
             (_, Action::Problems) => {
                 self.problems_scroll = 0;
@@ -596,32 +596,27 @@ impl App {
         })]
     }
 
-    fn undo(&mut self) -> Vec<Effect> {
-        match self.undo.last() {
-            Some(step) => vec![Effect::Request(Request::Apply {
-                path: step.path.clone(),
-                op: step.undo.clone(),
-                kind: EditKind::Undo,
-            })],
-            None => {
-                self.message = Some("nothing to undo".into());
-                vec![]
-            }
-        }
-    }
-
-    fn redo(&mut self) -> Vec<Effect> {
-        match self.redo.last() {
-            Some(step) => vec![Effect::Request(Request::Apply {
-                path: step.path.clone(),
-                op: step.redo.clone(),
-                kind: EditKind::Redo,
-            })],
-            None => {
-                self.message = Some("nothing to redo".into());
-                vec![]
-            }
-        }
+    /// Undo or redo: the top step of that stack, applied as an ordinary edit. It leaves the
+    /// stack only when the edit lands ([`Msg::Edited`]), so a refused one can be retried.
+    fn replay(&mut self, kind: EditKind) -> Vec<Effect> {
+        let (stack, what) = match kind {
+            EditKind::Redo => (&self.redo, "redo"),
+            _ => (&self.undo, "undo"),
+        };
+        let Some(step) = stack.last().cloned() else {
+            self.message = Some(format!("nothing to {what}"));
+            return vec![];
+        };
+        let op = if kind == EditKind::Redo {
+            step.redo
+        } else {
+            step.undo
+        };
+        vec![Effect::Request(Request::Apply {
+            path: step.path,
+            op,
+            kind,
+        })]
     }
 
     fn open_detail(&mut self) -> Vec<Effect> {
