@@ -171,6 +171,39 @@ fn migrations_go_up_down_and_up_again() {
     assert_eq!(user_version(&conn), latest());
 }
 
+/// Processes that open a brand-new index at the same moment (a board and `tack watch` started
+/// together) all migrate it: each must succeed and find the schema complete, whichever of them
+/// took which step. Many rounds, because the losing interleaving is a matter of timing.
+#[test]
+fn connections_migrating_one_new_index_at_once_all_succeed() {
+    const ROUNDS: usize = 60;
+    const CONNECTIONS: usize = 4;
+    let dir = tempfile::tempdir().expect("dir");
+    for round in 0..ROUNDS {
+        let path = dir.path().join(format!("index-{round}.sqlite"));
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(CONNECTIONS));
+        let migrators: Vec<_> = (0..CONNECTIONS)
+            .map(|_| {
+                let (path, barrier) = (path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let mut conn = Connection::open(&path).expect("open");
+                    conn.busy_timeout(std::time::Duration::from_secs(10))
+                        .expect("busy timeout");
+                    barrier.wait();
+                    migrate_to(&mut conn, latest()).map_err(|e| format!("{e:#}"))
+                })
+            })
+            .collect();
+        for migrator in migrators {
+            let outcome = migrator.join().expect("no panic");
+            assert_eq!(outcome, Ok(()), "round {round}");
+        }
+        let conn = Connection::open(&path).expect("reopen");
+        assert_eq!(user_version(&conn), latest(), "round {round}");
+        assert!(tables(&conn).iter().any(|t| t == "items"), "round {round}");
+    }
+}
+
 /// An index of a generated backlog, opened through the library in a private cache.
 fn library_index(root: &Path, cache: &Path) -> (Backlog, Index) {
     let backlog = Backlog::discover(root).expect("backlog");

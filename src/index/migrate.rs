@@ -4,7 +4,7 @@
 //! script; both run inside one transaction with the version bump, so a crash mid-migration
 //! leaves the previous version intact.
 
-use color_eyre::eyre::{bail, Result, WrapErr};
+use color_eyre::eyre::{bail, eyre, Result, WrapErr};
 use rusqlite::Connection;
 
 /// One schema step: version N is reached by running `up` on version N-1. Shared with the
@@ -41,57 +41,49 @@ pub fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
 }
 
-/// Bring the schema to `target`, up or down.
+/// Bring the schema to `target`, up or down, one step per IMMEDIATE transaction.
+///
+/// The version is read again inside every step's transaction, never once up front: two tack
+/// processes opening a new index at once (a board and `tack watch`) both start at version 0,
+/// and whichever waits for the lock must find the other's steps already taken, however many
+/// of them, rather than fail on `table already exists` or a version it did not expect and
+/// throw the first one's index away.
 pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<()> {
-    let current = version(conn)?;
     if target > latest() || target < 0 {
         bail!(
             "no schema version {target} (this tack knows 0 to {})",
             latest()
         );
     }
-    if current > latest() {
-        bail!(
-            "index schema version {current} is newer than this tack ({})",
-            latest()
-        );
-    }
-    if target >= current {
-        for m in MIGRATIONS
-            .iter()
-            .filter(|m| m.version > current && m.version <= target)
-        {
-            run(conn, m.up, m.version - 1, m.version)
-                .wrap_err_with(|| format!("migration {} ({}) up", m.version, m.name))?;
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let current = version(&tx)?;
+        if current > latest() {
+            bail!(
+                "index schema version {current} is newer than this tack ({})",
+                latest()
+            );
         }
-    } else {
-        for m in MIGRATIONS
-            .iter()
-            .rev()
-            .filter(|m| m.version <= current && m.version > target)
-        {
-            run(conn, m.down, m.version, m.version - 1)
-                .wrap_err_with(|| format!("migration {} ({}) down", m.version, m.name))?;
+        if current == target {
+            return Ok(());
         }
+        let (m, sql, next, direction) = if current < target {
+            let m = step(current + 1)?;
+            (m, m.up, current + 1, "up")
+        } else {
+            let m = step(current)?;
+            (m, m.down, current - 1, "down")
+        };
+        tx.execute_batch(sql)
+            .and_then(|()| tx.pragma_update(None, "user_version", next))
+            .and_then(|()| tx.commit())
+            .wrap_err_with(|| format!("migration {} ({}) {direction}", m.version, m.name))?;
     }
-    Ok(())
 }
 
-/// Take the step `from` → `new_version` unless another process already took it: two tack
-/// processes opening a new index at once (a board and `tack watch`) both see version 0, and
-/// the second must wait for the first (IMMEDIATE) and then find nothing to do, rather than fail
-/// on `table already exists` and throw the first one's index away.
-fn run(conn: &mut Connection, sql: &str, from: i64, new_version: i64) -> Result<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let now: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if now == new_version {
-        return Ok(());
-    }
-    if now != from {
-        bail!("the schema version changed to {now} while migrating from {from}");
-    }
-    tx.execute_batch(sql)?;
-    tx.pragma_update(None, "user_version", new_version)?;
-    tx.commit()?;
-    Ok(())
+fn step(version: i64) -> Result<&'static Migration> {
+    MIGRATIONS
+        .iter()
+        .find(|m| m.version == version)
+        .ok_or_else(|| eyre!("no migration to schema version {version}"))
 }
