@@ -16,4 +16,5 @@ if [ ${#need[@]} -gt 0 ]; then
     $SUDO apt-get update -qq
     $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
-cargo test --locked "$@"
+# --no-fail-fast: a failing test binary must not hide the results of the ones after it.
+cargo test --locked --no-fail-fast "$@"
