@@ -1,5 +1,6 @@
 //! `tack mirror URL --watch` against a real PostgreSQL server: edits, creations, deletions and
-//! renames land within about a second; the database restarting mid-watch is survived.
+//! renames reach the database; the database restarting mid-watch is survived. (How fast they
+//! land is a benchmark's job: benches/mirror.sh.)
 
 mod common;
 mod mirror_common;
@@ -13,6 +14,10 @@ use std::time::{Duration, Instant};
 use mirror_common::{
     assert_mirror_equals_files, root_of, shared, tack, wait_for, Server, PASSWORD,
 };
+
+/// How long to wait for a change to reach the database before calling it lost: generous,
+/// because a loaded CI machine is slow, and a passing wait returns as soon as the row is there.
+const PATIENCE: Duration = Duration::from_secs(30);
 
 /// A `tack mirror --watch` child, killed on drop, with its output lines on a channel.
 struct Watching {
@@ -55,7 +60,7 @@ impl Watching {
             lines: rx,
             seen: Vec::new(),
         };
-        w.wait_line("synced", Duration::from_secs(30));
+        w.wait_line("synced", PATIENCE);
         w
     }
 
@@ -142,7 +147,7 @@ fn set_title(path: &Path, title: &str) {
 }
 
 #[test]
-fn edits_creations_deletions_and_renames_land_within_a_second() {
+fn edits_creations_deletions_and_renames_reach_the_mirror() {
     let server = shared();
     let db = server.create_db("watch");
     let dir = common::generate("backlogmd", 200);
@@ -153,25 +158,16 @@ fn edits_creations_deletions_and_renames_land_within_a_second() {
     let mut client = server.client(&db);
     let files = tasks(&dir);
 
-    // Edits: each one timed from the write to the row changing.
-    let mut latencies = Vec::new();
+    // Edits. How fast they land is measured by benches/mirror.sh, not asserted here: a timed
+    // assertion would fail on a slow machine without anything being wrong.
     for (i, file) in files.iter().take(5).enumerate() {
         let path = rel(&dir, file);
         let title = format!("Edited title {i}");
-        let started = Instant::now();
         set_title(file, &title);
-        wait_for(Duration::from_secs(10), "the edit in the database", || {
+        wait_for(PATIENCE, "the edit in the database", || {
             (title_of(&mut client, &root, &path).as_deref() == Some(title.as_str())).then_some(())
         });
-        latencies.push(started.elapsed());
     }
-    latencies.sort();
-    eprintln!("edit → row latencies: {latencies:?}");
-    assert!(
-        latencies[latencies.len() / 2] < Duration::from_secs(1),
-        "median edit latency {:?} is over a second",
-        latencies[latencies.len() / 2]
-    );
 
     // Create.
     let new_path = "backlog/tasks/task-5000 - Brand new card.md";
@@ -180,33 +176,27 @@ fn edits_creations_deletions_and_renames_land_within_a_second() {
         "---\nid: TASK-5000\ntitle: Brand new card\nstatus: To Do\nlabels: [mirror]\n---\n\nFresh body.\n",
     )
     .expect("create");
-    wait_for(Duration::from_secs(10), "the new card's row", || {
+    wait_for(PATIENCE, "the new card's row", || {
         (title_of(&mut client, &root, new_path).as_deref() == Some("Brand new card")).then_some(())
     });
 
     // Delete.
     let gone = rel(&dir, &files[10]);
     std::fs::remove_file(&files[10]).expect("delete");
-    wait_for(
-        Duration::from_secs(10),
-        "the deleted card's row to go",
-        || title_of(&mut client, &root, &gone).is_none().then_some(()),
-    );
+    wait_for(PATIENCE, "the deleted card's row to go", || {
+        title_of(&mut client, &root, &gone).is_none().then_some(())
+    });
 
     // Rename (same card, new file name).
     let from = rel(&dir, &files[11]);
     let to_abs = dir.join("backlog/tasks/task-6000 - Renamed.md");
     std::fs::rename(&files[11], &to_abs).expect("rename");
     let to = rel(&dir, &to_abs);
-    wait_for(
-        Duration::from_secs(10),
-        "the rename in the database",
-        || {
-            (title_of(&mut client, &root, &from).is_none()
-                && title_of(&mut client, &root, &to).is_some())
-            .then_some(())
-        },
-    );
+    wait_for(PATIENCE, "the rename in the database", || {
+        (title_of(&mut client, &root, &from).is_none()
+            && title_of(&mut client, &root, &to).is_some())
+        .then_some(())
+    });
 
     // After all that, the mirror is exactly the files.
     std::thread::sleep(Duration::from_millis(300));
@@ -230,27 +220,23 @@ fn the_database_restarting_mid_watch_is_survived() {
     server.stop();
     // An edit while the database is down must not be lost, nor block the watcher.
     set_title(&card, "\"Edited while the database was down\"");
-    w.wait_line("unreachable", Duration::from_secs(10));
+    w.wait_line("unreachable", PATIENCE);
     std::thread::sleep(Duration::from_millis(500));
     assert!(w.alive(), "the watcher exited: {:?}", w.seen);
     server.pg_ctl_start();
 
     let mut client = server.client(&db);
-    wait_for(Duration::from_secs(20), "the edit made while down", || {
+    wait_for(PATIENCE, "the edit made while down", || {
         (title_of(&mut client, &root, &path).as_deref()
             == Some("Edited while the database was down"))
         .then_some(())
     });
     // And after the reconnect, a new edit lands as usual.
     set_title(&card, "\"Edited after the restart\"");
-    wait_for(
-        Duration::from_secs(10),
-        "the edit made after the restart",
-        || {
-            (title_of(&mut client, &root, &path).as_deref() == Some("Edited after the restart"))
-                .then_some(())
-        },
-    );
+    wait_for(PATIENCE, "the edit made after the restart", || {
+        (title_of(&mut client, &root, &path).as_deref() == Some("Edited after the restart"))
+            .then_some(())
+    });
     let error: Option<String> = client
         .query_one(
             "SELECT last_error FROM tack.sync_state WHERE backlog = $1",

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// How long any wait may take before the test fails (a hang guard, not a timing assertion).
-const PATIENCE: Duration = Duration::from_secs(10);
+const PATIENCE: Duration = Duration::from_secs(30);
 
 /// One tmux server on a private socket running one session with `tack` in it. Dropping it
 /// kills the server, also when the test panics.
