@@ -358,7 +358,7 @@ impl<F: Fn(WatchEvent)> Worker<F> {
 
     /// Turn one reported path into card paths to re-read, or into a re-watch.
     fn classify(&mut self, path: &Path, work: &mut Work) {
-        let Some(rel) = self.backlog.rel(path) else {
+        let Some(rel) = self.backlog.rel_as_listed(path) else {
             return;
         };
         if rel.split('/').any(is_ignored_name) {
@@ -407,7 +407,7 @@ impl<F: Fn(WatchEvent)> Worker<F> {
             if entry.file_type().is_dir() {
                 continue;
             }
-            if let Some(child) = self.backlog.rel(entry.path()) {
+            if let Some(child) = self.backlog.rel_as_listed(entry.path()) {
                 if self.backlog.is_item_path(&child) {
                     files.insert(child);
                 }

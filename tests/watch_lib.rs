@@ -20,6 +20,8 @@ struct Live {
     handle: Option<WatchHandle>,
     events: Receiver<WatchEvent>,
     seen: Vec<WatchEvent>,
+    /// Entries of batches already received that no `applied_on` has asked for yet.
+    unclaimed: Vec<Applied>,
     backlog: Backlog,
     index_path: PathBuf,
 }
@@ -37,6 +39,7 @@ impl Live {
             handle: Some(handle),
             events,
             seen: Vec::new(),
+            unclaimed: Vec::new(),
             backlog,
             index_path,
         };
@@ -64,19 +67,23 @@ impl Live {
         }
     }
 
-    /// The next `Applied` entry for `path` (entries are unpacked from their batches).
+    /// The next `Applied` entry for `path`. Entries are unpacked from their batches, and the
+    /// rest of a batch is kept for later calls (a rename is often one batch of two entries).
     fn applied_on(&mut self, path: &str) -> Applied {
+        if let Some(at) = self.unclaimed.iter().position(|a| path_of(a) == path) {
+            return self.unclaimed.remove(at);
+        }
         let event = self.next(
             &format!("a change to {path}"),
             |e| matches!(e, WatchEvent::Applied(list) if list.iter().any(|a| path_of(a) == path)),
         );
-        match event {
-            WatchEvent::Applied(list) => list
-                .into_iter()
-                .find(|a| path_of(a) == path)
-                .expect("matched above"),
-            _ => unreachable!(),
-        }
+        let WatchEvent::Applied(list) = event else {
+            unreachable!("matched above")
+        };
+        let (mine, rest): (Vec<Applied>, Vec<Applied>) =
+            list.into_iter().partition(|a| path_of(a) == path);
+        self.unclaimed.extend(rest);
+        mine.into_iter().next().expect("matched above")
     }
 
     /// A separate connection to the watcher's index, as another part of tack would have.
@@ -238,4 +245,49 @@ fn a_huge_batch_catches_up_with_one_resync() {
         "errors: {:#?}",
         live.seen
     );
+}
+
+/// A card file whose name is not UTF-8 (Latin-1 bytes from an old tool or a zip) is reported
+/// by the watcher as it appears, and leaves when it is renamed to UTF-8, without waiting for
+/// the next full reconcile: the index equals the files after each step.
+#[test]
+fn a_file_whose_name_is_not_utf8_is_followed_as_it_comes_and_goes() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+    let dir = common::generate("backlogmd", 20);
+    let root = fs::canonicalize(dir.path()).expect("root");
+    let cache = tempfile::tempdir().expect("cache");
+    let mut live = Live::start(&root, cache.path());
+
+    let mut raw = root.join("backlog/tasks").into_os_string().into_vec();
+    raw.extend(b"/task-999 - caf\xe9.md");
+    let bad = PathBuf::from(OsStr::from_bytes(&raw));
+    let shown = "backlog/tasks/task-999 - caf\u{FFFD}.md";
+    fs::write(
+        &bad,
+        "---\nid: TASK-999\ntitle: Cafe\nstatus: To Do\n---\n\nBody.\n",
+    )
+    .expect("write a non-UTF-8 name");
+    assert_eq!(
+        live.applied_on(shown),
+        Applied::Created {
+            path: shown.into(),
+            id: None
+        }
+    );
+    let problems = live.session().index.problems().expect("problems");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].message.contains("not UTF-8"), "{problems:?}");
+    live.assert_matches_files();
+
+    let good = "backlog/tasks/task-999 - cafe.md";
+    fs::rename(&bad, root.join(good)).expect("rename to UTF-8");
+    assert!(matches!(live.applied_on(shown), Applied::Deleted { .. }));
+    assert!(matches!(
+        live.applied_on(good),
+        Applied::Created { id: Some(_), .. }
+    ));
+    assert_eq!(live.session().index.problems().expect("problems"), vec![]);
+    live.assert_matches_files();
 }

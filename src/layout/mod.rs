@@ -9,6 +9,8 @@
 pub mod backlog_md;
 pub mod kano;
 
+use std::borrow::Cow;
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
@@ -138,11 +140,27 @@ impl Backlog {
 
     /// Root-relative, `/`-separated form of a path inside the backlog, or `None` if it is outside.
     pub fn rel(&self, path: &Path) -> Option<String> {
+        self.rel_with(path, |name| name.to_str().map(Cow::Borrowed))
+    }
+
+    /// `path` as the walk lists it: like [`Backlog::rel`], but a name that is not UTF-8 reads
+    /// lossily (U+FFFD for the bad bytes), the form its problem entry is stored under. The
+    /// watcher needs this to report such a file as it appears, changes and goes; nothing may
+    /// write to the lossy form, which names no file.
+    pub fn rel_as_listed(&self, path: &Path) -> Option<String> {
+        self.rel_with(path, |name| Some(name.to_string_lossy()))
+    }
+
+    fn rel_with<'p>(
+        &self,
+        path: &'p Path,
+        name: impl Fn(&'p OsStr) -> Option<Cow<'p, str>>,
+    ) -> Option<String> {
         let rel = path.strip_prefix(&self.root).ok()?;
-        let parts: Option<Vec<&str>> = rel
+        let parts: Option<Vec<Cow<str>>> = rel
             .components()
             .map(|c| match c {
-                Component::Normal(s) => s.to_str(),
+                Component::Normal(s) => name(s),
                 _ => None,
             })
             .collect();
