@@ -10,7 +10,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -317,7 +317,7 @@ fn is_temp(rel: &str) -> bool {
     name.starts_with(".tack-") && name.ends_with(".tmp")
 }
 
-fn report(what: &str, root: &PathBuf, tally: &Tally, started: Instant) {
+fn report(what: &str, root: &Path, tally: &Tally, started: Instant) {
     eprintln!(
         "{what} ({}): {tally:?} in {:.1} s",
         root.display(),

@@ -80,6 +80,12 @@ pub fn list_sql(filter: &Filter) -> (String, Vec<String>) {
     (sql, args)
 }
 
+/// Each status with its number of cards.
+pub type StatusCounts = Vec<(String, u64)>;
+
+/// One indexed file as `index check` compares it: path, content hash, and what it read as.
+pub type IndexedFile = (String, String, Result<Item, Problem>);
+
 impl Index {
     /// Cards matching `filter`, in board order (column, ordinal, natural id).
     pub fn cards(&self, backlog: &Backlog, filter: &Filter) -> Result<Vec<Card>> {
@@ -123,7 +129,7 @@ impl Index {
 
     /// The first `per_column` cards of every status and every status's card count: enough
     /// to draw the board at once from the status index while the full list loads.
-    pub fn preview(&self, per_column: usize) -> Result<(Vec<Card>, Vec<(String, u64)>)> {
+    pub fn preview(&self, per_column: usize) -> Result<(Vec<Card>, StatusCounts)> {
         let mut counts_stmt = self
             .conn
             .prepare_cached("SELECT status, count(*) FROM items GROUP BY status")
@@ -293,7 +299,7 @@ impl Index {
     }
 
     /// Every file's stamp, item and problem, for `index check`.
-    pub fn snapshot(&self) -> Result<Vec<(String, String, Result<Item, Problem>)>> {
+    pub fn snapshot(&self) -> Result<Vec<IndexedFile>> {
         let mut out = Vec::new();
         let mut stmt = self
             .conn

@@ -57,7 +57,7 @@ impl Index {
         let done = std::sync::atomic::AtomicU64::new(0);
         let read_one = |f: &&FileStat| {
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if n % 512 == 0 {
+            if n.is_multiple_of(512) {
                 progress(n, total);
             }
             (f.path.clone(), backlog.read(&f.path))

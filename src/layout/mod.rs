@@ -477,7 +477,7 @@ pub(crate) fn walk_md(
     let mut files = Vec::new();
     let mut level = vec![(backlog.root.join(dir), dir.to_string())];
     for depth in 1..=max_depth {
-        let listed: Vec<(Vec<FileStat>, Vec<(PathBuf, String)>)> = level
+        let listed: Vec<Listing> = level
             .par_iter()
             .map(|(abs, rel)| list_dir(abs, rel, depth < max_depth, &keep))
             .collect();
@@ -494,12 +494,16 @@ pub(crate) fn walk_md(
 }
 
 /// One directory of [`walk_md`]: its card files, and its subdirectories when `descend`.
+/// What one directory holds: the files that may be cards, and the sub-directories to walk
+/// next (absolute path, root-relative path).
+type Listing = (Vec<FileStat>, Vec<(PathBuf, String)>);
+
 fn list_dir(
     abs: &Path,
     rel: &str,
     descend: bool,
     keep: &(impl Fn(&str) -> bool + Sync),
-) -> (Vec<FileStat>, Vec<(PathBuf, String)>) {
+) -> Listing {
     let (mut files, mut dirs) = (Vec::new(), Vec::new());
     let Ok(entries) = fs::read_dir(abs) else {
         return (files, dirs);
