@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run every test of tack on a fresh Debian machine: installs what the tests drive for real
 # (tmux for the end-to-end board tests, PostgreSQL's server binaries for the mirror tests,
-# git and python3 for generated backlogs), then runs the whole suite.
+# git and python3 for generated backlogs, openssl for the TLS test certificates), then runs
+# the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ need=()
 command -v tmux >/dev/null || need+=(tmux)
 command -v git >/dev/null || need+=(git)
 command -v python3 >/dev/null || need+=(python3)
+command -v openssl >/dev/null || need+=(openssl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -10,6 +10,7 @@ use std::time::Duration;
 use color_eyre::eyre::{eyre, Result};
 use postgres::config::Host;
 
+use super::tls::TlsSettings;
 use crate::backend::{redact, Redactor};
 
 /// libpq's default socket directory on Debian and most Linux packages.
@@ -24,6 +25,7 @@ pub struct Target {
     pub redactor: Redactor,
     /// Where the password came from, for `tack backends` and debugging (never the value).
     pub password_source: &'static str,
+    pub tls: TlsSettings,
 }
 
 impl std::fmt::Debug for Target {
@@ -48,7 +50,8 @@ impl Target {
     ) -> Result<Target> {
         let shown = redact(url);
         let mut redactor = Redactor::new();
-        let mut config = postgres::Config::from_str(url).map_err(|e| {
+        let (url, tls) = TlsSettings::split_from_url(url, env)?;
+        let mut config = postgres::Config::from_str(&url).map_err(|e| {
             // The parser's message may quote the URL; only the redacted one may be shown.
             eyre!(
                 "cannot read the mirror URL {shown}: {}",
@@ -114,6 +117,7 @@ impl Target {
                 }
             }
         }
+        tls.apply(&mut config);
         config.connect_timeout(Duration::from_secs(5));
         config.application_name("tack mirror");
         Ok(Target {
@@ -121,19 +125,38 @@ impl Target {
             shown,
             redactor,
             password_source,
+            tls,
         })
     }
 
     /// Connect, with every error message scrubbed of the password.
     pub fn connect(&self) -> Result<postgres::Client> {
+        let tls = self.tls.connector(dirs::home_dir().as_deref())?;
         self.config
-            .connect(postgres::NoTls)
-            .map_err(|e| eyre!("cannot connect to {}: {}", self.shown, self.scrub(&e)))
+            .connect(tls)
+            .map_err(|e| eyre!("cannot connect to {}: {}", self.shown, self.scrub_error(&e)))
     }
 
     /// An error as text safe to show: its whole chain, secrets removed.
     pub fn scrub(&self, err: &dyn std::fmt::Display) -> String {
         self.redactor.apply(&format!("{err:#}"))
+    }
+
+    /// [`Target::scrub`] for a library error, whose causes are not in its own text: the
+    /// `postgres` crate says only "db error" or "error performing TLS handshake", and what the
+    /// server or the certificate check said is in its sources.
+    pub fn scrub_error(&self, err: &dyn std::error::Error) -> String {
+        let mut text = err.to_string();
+        let mut source = err.source();
+        while let Some(cause) = source {
+            let said = cause.to_string();
+            if !text.contains(&said) {
+                text.push_str(": ");
+                text.push_str(&said);
+            }
+            source = cause.source();
+        }
+        self.redactor.apply(&text)
     }
 }
 

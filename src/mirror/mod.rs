@@ -10,6 +10,7 @@ pub mod connect;
 pub mod export;
 pub mod schema;
 pub mod sync;
+pub mod tls;
 
 use std::collections::BTreeSet;
 use std::io::Write;

@@ -108,7 +108,7 @@ impl Mirror {
                  ) ON COMMIT DELETE ROWS;
                  SET application_name = 'tack mirror';",
             )
-            .map_err(|e| eyre!("{}", target.scrub(&e)))?;
+            .map_err(|e| eyre!("{}", target.scrub_error(&e)))?;
         Ok(Mirror {
             client,
             target: target.clone(),
@@ -253,7 +253,8 @@ impl Mirror {
     ) -> Result<(u64, u64, u64)> {
         let name = self.name.clone();
         let target = self.target.clone();
-        let err = |e: &dyn std::fmt::Display| eyre!("mirror {}: {}", target.shown, target.scrub(e));
+        let err =
+            |e: &dyn std::error::Error| eyre!("mirror {}: {}", target.shown, target.scrub_error(e));
         let began = Instant::now();
         let mut tx = self.client.transaction().map_err(|e| err(&e))?;
         let waits = lock_backlog(&mut tx, &name).map_err(|e| err(&e))?;
@@ -364,8 +365,12 @@ impl Mirror {
         Ok(())
     }
 
-    fn err(&self, e: impl std::fmt::Display) -> color_eyre::Report {
-        eyre!("mirror {}: {}", self.target.shown, self.target.scrub(&e))
+    fn err(&self, e: impl std::error::Error) -> color_eyre::Report {
+        eyre!(
+            "mirror {}: {}",
+            self.target.shown,
+            self.target.scrub_error(&e)
+        )
     }
 }
 

@@ -55,10 +55,32 @@ pub struct Server {
     pub dir: tempfile::TempDir,
     as_postgres: bool,
     counter: AtomicUsize,
+    /// `-c` settings beyond the common ones (TLS), kept for restarts.
+    extra_opts: String,
+}
+
+/// The certificates of a TLS test server, made by the `openssl` command (Debian's
+/// `postgresql` package pulls it in through `ssl-cert`).
+pub struct TlsFiles {
+    /// The CA that signed the server's certificate (issued to `localhost` only).
+    pub ca: PathBuf,
+    /// A CA that signed nothing of this server's.
+    pub other_ca: PathBuf,
 }
 
 impl Server {
     pub fn start() -> Server {
+        Self::launch(false).0
+    }
+
+    /// A server that takes TCP connections only over TLS (`hostssl`; plain TCP is rejected by
+    /// pg_hba.conf), with a certificate for `localhost` signed by a private CA.
+    pub fn start_tls() -> (Server, TlsFiles) {
+        let (server, tls) = Self::launch(true);
+        (server, tls.expect("TLS files"))
+    }
+
+    fn launch(tls: bool) -> (Server, Option<TlsFiles>) {
         let bin = pg_bin();
         let dir = tempfile::Builder::new()
             .prefix("tack-pg-")
@@ -68,6 +90,17 @@ impl Server {
         let data = dir.path().join("data");
         let pwfile = dir.path().join("pw");
         std::fs::write(&pwfile, PASSWORD).expect("pwfile");
+        let tls_files = tls.then(|| make_certificates(&dir.path().join("tls")));
+        let extra_opts = if tls {
+            let tls_dir = dir.path().join("tls");
+            format!(
+                " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+                tls_dir.join("server.crt").display(),
+                tls_dir.join("server.key").display()
+            )
+        } else {
+            String::new()
+        };
         if as_postgres {
             // initdb refuses to run as root: the cluster belongs to the `postgres` user.
             let status = Command::new("chown")
@@ -83,6 +116,7 @@ impl Server {
             dir,
             as_postgres,
             counter: AtomicUsize::new(0),
+            extra_opts,
         };
         let out = server
             .pg(&bin.join("initdb"))
@@ -104,9 +138,19 @@ impl Server {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+        if tls {
+            // Writing into the existing file keeps its owner (postgres) and mode.
+            std::fs::write(
+                server.data().join("pg_hba.conf"),
+                "local all all trust\n\
+                 hostssl all all 127.0.0.1/32 scram-sha-256\n\
+                 hostnossl all all 127.0.0.1/32 reject\n",
+            )
+            .expect("pg_hba.conf");
+        }
         server.pg_ctl_start();
         server.guard();
-        server
+        (server, tls_files)
     }
 
     fn pg(&self, program: &Path) -> Command {
@@ -127,9 +171,10 @@ impl Server {
     pub fn pg_ctl_start(&self) {
         let opts = format!(
             "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=60",
+             -c full_page_writes=off -c max_connections=60{}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.extra_opts
         );
         let out = self
             .pg(&pg_bin().join("pg_ctl"))
@@ -209,10 +254,18 @@ impl Server {
         name
     }
 
+    /// The tests' own connection, over the unix socket (trusted), so it works whatever the
+    /// server asks of TCP clients.
     pub fn client(&self, db: &str) -> postgres::Client {
+        let mut config = postgres::Config::new();
+        config
+            .host_path(self.dir.path())
+            .port(self.port)
+            .user(USER)
+            .dbname(db);
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            match postgres::Client::connect(&self.url(db), postgres::NoTls) {
+            match config.connect(postgres::NoTls) {
                 Ok(c) => return c,
                 Err(e) if Instant::now() < deadline => {
                     let _ = e;
@@ -221,6 +274,83 @@ impl Server {
                 Err(e) => panic!("cannot connect to the test server: {e}"),
             }
         }
+    }
+}
+
+/// A private CA, a server certificate for `localhost` signed by it, and a second, unrelated
+/// CA, all in `dir`. EC P-256 keys: quick to make.
+fn make_certificates(dir: &Path) -> TlsFiles {
+    std::fs::create_dir_all(dir).expect("tls dir");
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("the openssl command (Debian package openssl) runs");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    for (name, cn) in [("ca", "tack test CA"), ("other-ca", "unrelated CA")] {
+        let (keyfile, certfile) = (format!("{name}.key"), format!("{name}.crt"));
+        let subject = format!("/CN={cn}");
+        let mut args = vec!["req", "-x509"];
+        args.extend(key);
+        args.extend([
+            "-keyout", &keyfile, "-out", &certfile, "-subj", &subject, "-days", "2",
+        ]);
+        openssl(&args);
+    }
+    let mut args = vec!["req"];
+    args.extend(key);
+    args.extend([
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    openssl(&args);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("extensions");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    std::fs::set_permissions(
+        dir.join("server.key"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .expect("chmod the key");
+    TlsFiles {
+        ca: dir.join("ca.crt"),
+        other_ca: dir.join("other-ca.crt"),
     }
 }
 
@@ -346,10 +476,14 @@ pub fn tack(dir: &Path, cache: &Path) -> Command {
         "PGPORT",
         "PGDATABASE",
         "TACK_MIRROR",
+        "PGSSLMODE",
+        "PGSSLROOTCERT",
     ] {
         cmd.env_remove(var);
     }
     cmd.env("PGPASSFILE", cache.join("no-pgpass"));
+    // No ~/.postgresql/root.crt of the machine's may decide a TLS test.
+    cmd.env("HOME", cache);
     cmd
 }
 
