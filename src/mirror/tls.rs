@@ -139,25 +139,25 @@ impl TlsSettings {
             .wrap_err("setting up TLS")?;
         let verifies_chain = matches!(self.mode, TlsMode::VerifyCa | TlsMode::VerifyFull)
             || self.root_cert.is_some();
-        let config = if verifies_chain {
+        let chain = if verifies_chain {
             let roots = Arc::new(self.roots(home)?);
-            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
+            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
                 .build()
                 .wrap_err("setting up certificate checks")?;
-            let verifier: Arc<dyn ServerCertVerifier> = if self.mode == TlsMode::VerifyFull {
-                webpki
-            } else {
-                Arc::new(ChainOnly(webpki))
-            };
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(verifier)
+            Some(webpki)
         } else {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(EncryptionOnly(provider)))
+            None
         };
-        Ok(MakeRustlsConnect::new(config.with_no_client_auth()))
+        let check = ServerCheck {
+            chain,
+            name: self.mode == TlsMode::VerifyFull,
+            provider,
+        };
+        let config = builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(check))
+            .with_no_client_auth();
+        Ok(MakeRustlsConnect::new(config))
     }
 
     fn roots(&self, home: Option<&Path>) -> Result<RootCertStore> {
@@ -194,12 +194,20 @@ impl TlsSettings {
     }
 }
 
-/// `verify-ca`: the chain must lead to a trusted root; the name on the certificate may differ
-/// from the host dialled (libpq's meaning, for servers reached by an address or an alias).
+/// What the server's certificate must prove, by sslmode. The handshake's signatures are
+/// checked in every mode; libpq's `prefer` and `require` stop there (the traffic is encrypted,
+/// but whose server answered is not proven), `verify-ca` also wants a chain to a trusted root,
+/// and `verify-full` also wants the certificate to name the host dialled.
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct ServerCheck {
+    /// The chain check, for `verify-ca`, `verify-full` and any mode given `sslrootcert`.
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    /// Whether the certificate must name the host (`verify-full`).
+    name: bool,
+    provider: Arc<CryptoProvider>,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for ServerCheck {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -208,13 +216,13 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -225,7 +233,8 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        crypto::verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -234,61 +243,14 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        crypto::verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `prefer` and `require` without `sslrootcert`: the traffic is encrypted, and the handshake's
-/// signatures are still checked, but whose certificate it is is not (libpq's meaning).
-#[derive(Debug)]
-struct EncryptionOnly(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for EncryptionOnly {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
