@@ -204,6 +204,44 @@ fn connections_migrating_one_new_index_at_once_all_succeed() {
     }
 }
 
+/// Boards, watchers and commands opening one brand-new index at the same moment (and
+/// reconciling it) all get the shared file: no notice, so none of them judged it unreadable,
+/// rebuilt it under the others, or fell back to memory because it was locked.
+#[test]
+fn an_index_opened_by_many_at_once_is_shared_never_rebuilt() {
+    const ROUNDS: usize = 25;
+    const OPENERS: usize = 4;
+    let dir = common::generate("backlogmd", 50);
+    let backlog = Backlog::discover(dir.path()).expect("backlog");
+    let cache = tempfile::tempdir().expect("cache");
+    for round in 0..ROUNDS {
+        let path = cache.path().join(format!("index-{round}.sqlite"));
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(OPENERS));
+        let openers: Vec<_> = (0..OPENERS)
+            .map(|_| {
+                let (backlog, path, barrier) = (backlog.clone(), path.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let mut index = Index::open_at(&backlog, &path).expect("open");
+                    index.reconcile(&backlog, &|_, _| {}).expect("reconcile");
+                    (
+                        index.notices.clone(),
+                        index
+                            .cards(&backlog, &Filter::default())
+                            .expect("cards")
+                            .len(),
+                    )
+                })
+            })
+            .collect();
+        for opener in openers {
+            let (notices, cards) = opener.join().expect("no panic");
+            assert_eq!(notices, Vec::<String>::new(), "round {round}");
+            assert_eq!(cards, 50, "round {round}");
+        }
+    }
+}
+
 /// An index of a generated backlog, opened through the library in a private cache.
 fn library_index(root: &Path, cache: &Path) -> (Backlog, Index) {
     let backlog = Backlog::discover(root).expect("backlog");

@@ -11,7 +11,7 @@ pub mod reconcile;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use color_eyre::eyre::{eyre, Result, WrapErr};
 use rusqlite::{params, Connection, OpenFlags};
@@ -66,7 +66,7 @@ impl Index {
             path: path.to_path_buf(),
             notices,
         };
-        match try_open(backlog, path) {
+        match open_waiting(backlog, path) {
             Ok(conn) => return Ok(opened(conn, notices)),
             Err(OpenError::Unusable(reason)) => {
                 notices.push(format!(
@@ -74,7 +74,7 @@ impl Index {
                     path.display()
                 ));
                 remove_db_files(path);
-                match try_open(backlog, path) {
+                match open_waiting(backlog, path) {
                     Ok(conn) => return Ok(opened(conn, notices)),
                     Err(err) => notices.push(format!("cannot recreate the index: {err}")),
                 }
@@ -152,15 +152,38 @@ enum OpenError {
     Unusable(String),
     /// The location itself cannot be used (permissions, full disk, …).
     Location(String),
+    /// Another process holds a lock longer than the busy timeout covers (or SQLite gave up
+    /// without waiting, as it does in some WAL start-up races): try again, never rebuild.
+    Busy(String),
 }
 
 impl std::fmt::Display for OpenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            OpenError::Unusable(s) | OpenError::Location(s) => f.write_str(s),
+            OpenError::Unusable(s) | OpenError::Location(s) | OpenError::Busy(s) => f.write_str(s),
         }
     }
 }
+
+/// [`try_open`], again while another process holds the index. The busy timeout covers most
+/// waits, but SQLite reports some start-up races (two processes creating one WAL database)
+/// as busy at once; a lock is never a reason to rebuild, and it passes.
+fn open_waiting(backlog: &Backlog, path: &Path) -> std::result::Result<Connection, OpenError> {
+    let deadline = Instant::now() + BUSY_PATIENCE;
+    let mut pause = Duration::from_millis(20);
+    loop {
+        match try_open(backlog, path) {
+            Err(OpenError::Busy(_)) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(500));
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long opening waits for other processes' locks before using an in-memory index.
+const BUSY_PATIENCE: Duration = Duration::from_secs(30);
 
 fn try_open(backlog: &Backlog, path: &Path) -> std::result::Result<Connection, OpenError> {
     if let Some(parent) = path.parent() {
@@ -186,8 +209,10 @@ fn prepare(conn: &mut Connection, backlog: &Backlog) -> std::result::Result<(), 
         .map_err(err)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(err)?;
-    let version =
-        migrate::version(conn).map_err(|e| OpenError::Unusable(format!("is unreadable ({e})")))?;
+    let version = migrate::version(conn).map_err(|e| match sqlite_cause(&e) {
+        Some(sqlite) => unreadable(sqlite),
+        None => OpenError::Unusable(format!("is unreadable ({e})")),
+    })?;
     if version > migrate::latest() {
         return Err(OpenError::Unusable(format!(
             "has schema version {version}, newer than this tack's {}",
@@ -195,8 +220,13 @@ fn prepare(conn: &mut Connection, backlog: &Backlog) -> std::result::Result<(), 
         )));
     }
     if version < migrate::latest() {
-        migrate::migrate_to(conn, migrate::latest())
-            .map_err(|e| OpenError::Unusable(format!("could not be migrated ({e:#})")))?;
+        migrate::migrate_to(conn, migrate::latest()).map_err(|e| {
+            if sqlite_cause(&e).is_some_and(is_busy) {
+                OpenError::Busy(format!("{e:#}"))
+            } else {
+                OpenError::Unusable(format!("could not be migrated ({e:#})"))
+            }
+        })?;
     }
     let root = backlog.root.to_string_lossy().to_string();
     let stored: Option<String> = conn
@@ -208,7 +238,7 @@ fn prepare(conn: &mut Connection, backlog: &Backlog) -> std::result::Result<(), 
             rusqlite::Error::QueryReturnedNoRows => Ok(None),
             e => Err(e),
         })
-        .map_err(|e| OpenError::Unusable(format!("is unreadable ({e})")))?;
+        .map_err(|e| unreadable(&e))?;
     match stored {
         Some(stored) if stored != root => {
             return Err(OpenError::Unusable(format!(
@@ -243,6 +273,9 @@ fn classify(e: rusqlite::Error, path: &Path) -> OpenError {
 
 fn classify_sqlite(e: rusqlite::Error) -> OpenError {
     use rusqlite::ErrorCode::*;
+    if is_busy(&e) {
+        return OpenError::Busy(e.to_string());
+    }
     match e.sqlite_error_code() {
         Some(NotADatabase | DatabaseCorrupt) => OpenError::Unusable(format!("is corrupt ({e})")),
         Some(CannotOpen | ReadOnly | PermissionDenied | DiskFull | SystemIoFailure) => {
@@ -250,6 +283,25 @@ fn classify_sqlite(e: rusqlite::Error) -> OpenError {
         }
         _ => OpenError::Unusable(format!("is unreadable ({e})")),
     }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
+    matches!(e.sqlite_error_code(), Some(DatabaseBusy | DatabaseLocked))
+}
+
+/// A failed read while opening: a lock means try again; anything else means rebuild.
+fn unreadable(e: &rusqlite::Error) -> OpenError {
+    if is_busy(e) {
+        OpenError::Busy(e.to_string())
+    } else {
+        OpenError::Unusable(format!("is unreadable ({e})"))
+    }
+}
+
+/// The SQLite error under a report from the migration runner, if that is what failed.
+fn sqlite_cause(e: &color_eyre::Report) -> Option<&rusqlite::Error> {
+    e.chain().find_map(|c| c.downcast_ref::<rusqlite::Error>())
 }
 
 fn remove_db_files(path: &Path) {
