@@ -48,8 +48,19 @@ struct Run<'a> {
     cwd: &'a Path,
     args: Vec<OsString>,
     env: Vec<(&'a str, OsString)>,
-    /// Run tack inside `sh -c` that records `stty -g` before and after into these files.
-    stty_files: Option<(PathBuf, PathBuf)>,
+    /// Run tack inside `sh -c` that records `stty -g` before and after, and its exit status.
+    record: Option<Record>,
+}
+
+/// Where the `sh -c` wrapper writes what it saw around tack.
+#[derive(Clone)]
+struct Record {
+    stty_before: PathBuf,
+    stty_after: PathBuf,
+    /// tack's exit status, written once it has exited. Read from here rather than from tmux:
+    /// tmux 3.3 under load may mark a pane dead before it has reaped the process, and then
+    /// `#{pane_dead_status}` stays empty.
+    exit_status: PathBuf,
 }
 
 impl<'a> Run<'a> {
@@ -59,7 +70,7 @@ impl<'a> Run<'a> {
             cwd,
             args: Vec::new(),
             env: Vec::new(),
-            stty_files: None,
+            record: None,
         }
     }
 
@@ -107,16 +118,19 @@ impl<'a> Run<'a> {
             pair.push(value);
             command.push(pair);
         }
-        if let Some((before, after)) = &self.stty_files {
-            // sh -c SCRIPT before after tack ARGS: $0 = before, $1 = after, then the command.
+        if let Some(record) = &self.record {
+            // sh -c SCRIPT before after status tack ARGS: $0 = before, $1 = after,
+            // $2 = status, then the command.
             command.extend(["sh".into(), "-c".into()]);
             command.push(
-                "stty -g > \"$0\"; after=$1; shift; \"$@\"; code=$?; stty -g > \"$after\"; \
+                "stty -g > \"$0\"; after=$1; status=$2; shift 2; \"$@\"; code=$?; \
+                 stty -g > \"$after\"; echo $code > \"$status.tmp\"; mv \"$status.tmp\" \"$status\"; \
                  exit $code"
                     .into(),
             );
-            command.push(before.into());
-            command.push(after.into());
+            command.push(record.stty_before.clone().into());
+            command.push(record.stty_after.clone().into());
+            command.push(record.exit_status.clone().into());
         }
         command.push(env!("CARGO_BIN_EXE_tack").into());
         command.extend(self.args);
@@ -224,13 +238,13 @@ impl Tmux {
         screen
     }
 
-    /// Wait until tack has exited; return its exit status.
-    fn wait_for_exit(&self) -> i32 {
+    /// Wait until tack has exited (as the wrapper of [`Run::record`] reports); return its
+    /// exit status.
+    fn wait_for_exit(&self, record: &Record) -> i32 {
         let started = Instant::now();
         loop {
-            let state = self.format("#{pane_dead} #{pane_dead_status}");
-            if let Some(status) = state.strip_prefix("1 ") {
-                return status.parse().expect("pane_dead_status is a number");
+            if let Ok(status) = std::fs::read_to_string(&record.exit_status) {
+                return status.trim().parse().expect("an exit status");
             }
             if started.elapsed() > PATIENCE {
                 panic!("tack did not exit; screen:\n{}", self.screen());
@@ -534,10 +548,14 @@ fn a_rename_save_from_outside_shows_the_new_title() {
 #[test]
 fn q_quits_with_status_0_and_restores_the_terminal() {
     let backlog = common::generate("backlogmd", 30);
-    let stty = tempfile::tempdir().unwrap();
-    let (before, after) = (stty.path().join("before"), stty.path().join("after"));
+    let records = tempfile::tempdir().expect("temp dir");
+    let record = Record {
+        stty_before: records.path().join("before"),
+        stty_after: records.path().join("after"),
+        exit_status: records.path().join("status"),
+    };
     let mut run = Run::new("quit", backlog.path());
-    run.stty_files = Some((before.clone(), after.clone()));
+    run.record = Some(record.clone());
     let tmux = run.start();
     tmux.wait_for_board();
     assert_eq!(
@@ -547,19 +565,17 @@ fn q_quits_with_status_0_and_restores_the_terminal() {
     );
 
     tmux.keys(&["q"]);
-    assert_eq!(tmux.wait_for_exit(), 0, "tack exits with status 0");
-    assert_eq!(
-        tmux.format("#{alternate_on}"),
-        "0",
-        "the alternate screen is left"
-    );
+    assert_eq!(tmux.wait_for_exit(&record), 0, "tack exits with status 0");
+    tmux.wait_for("the alternate screen to be left", |_| {
+        tmux.format("#{alternate_on}") == "0"
+    });
     let screen = tmux.screen();
     assert!(
         !screen.contains("TASK-") && !screen.contains("? help") && !screen.contains('▌'),
         "no board left on the screen:\n{screen}"
     );
-    let before = std::fs::read_to_string(&before).expect("stty before");
-    let after = std::fs::read_to_string(&after).expect("stty after");
+    let before = std::fs::read_to_string(&record.stty_before).expect("stty before");
+    let after = std::fs::read_to_string(&record.stty_after).expect("stty after");
     assert!(!before.trim().is_empty());
     assert_eq!(before, after, "the terminal modes are restored (stty -g)");
 }
