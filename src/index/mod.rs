@@ -203,14 +203,14 @@ fn try_open(backlog: &Backlog, path: &Path) -> std::result::Result<Connection, O
 
 /// Pragmas, schema and a sanity read; every failure here says whether to rebuild.
 fn prepare(conn: &mut Connection, backlog: &Backlog) -> std::result::Result<(), OpenError> {
-    let err = |e: rusqlite::Error| classify_sqlite(e);
+    let err = |e: rusqlite::Error| classify_sqlite(&e);
     conn.busy_timeout(Duration::from_secs(10)).map_err(err)?;
     conn.pragma_update(None, "journal_mode", "WAL")
         .map_err(err)?;
     conn.pragma_update(None, "synchronous", "NORMAL")
         .map_err(err)?;
     let version = migrate::version(conn).map_err(|e| match sqlite_cause(&e) {
-        Some(sqlite) => unreadable(sqlite),
+        Some(sqlite) => classify_sqlite(sqlite),
         None => OpenError::Unusable(format!("is unreadable ({e})")),
     })?;
     if version > migrate::latest() {
@@ -238,7 +238,7 @@ fn prepare(conn: &mut Connection, backlog: &Backlog) -> std::result::Result<(), 
             rusqlite::Error::QueryReturnedNoRows => Ok(None),
             e => Err(e),
         })
-        .map_err(|e| unreadable(&e))?;
+        .map_err(|e| classify_sqlite(&e))?;
     match stored {
         Some(stored) if stored != root => {
             return Err(OpenError::Unusable(format!(
@@ -265,15 +265,17 @@ fn prepare(conn: &mut Connection, backlog: &Backlog) -> std::result::Result<(), 
 }
 
 fn classify(e: rusqlite::Error, path: &Path) -> OpenError {
-    match classify_sqlite(e) {
+    match classify_sqlite(&e) {
         OpenError::Location(msg) => OpenError::Location(format!("{msg} ({})", path.display())),
         other => other,
     }
 }
 
-fn classify_sqlite(e: rusqlite::Error) -> OpenError {
+/// What a failure while opening means: a lock, try again; a broken file, rebuild it; a
+/// location that cannot be used, fall back to memory.
+fn classify_sqlite(e: &rusqlite::Error) -> OpenError {
     use rusqlite::ErrorCode::*;
-    if is_busy(&e) {
+    if is_busy(e) {
         return OpenError::Busy(e.to_string());
     }
     match e.sqlite_error_code() {
@@ -288,15 +290,6 @@ fn classify_sqlite(e: rusqlite::Error) -> OpenError {
 fn is_busy(e: &rusqlite::Error) -> bool {
     use rusqlite::ErrorCode::{DatabaseBusy, DatabaseLocked};
     matches!(e.sqlite_error_code(), Some(DatabaseBusy | DatabaseLocked))
-}
-
-/// A failed read while opening: a lock means try again; anything else means rebuild.
-fn unreadable(e: &rusqlite::Error) -> OpenError {
-    if is_busy(e) {
-        OpenError::Busy(e.to_string())
-    } else {
-        OpenError::Unusable(format!("is unreadable ({e})"))
-    }
 }
 
 /// The SQLite error under a report from the migration runner, if that is what failed.
