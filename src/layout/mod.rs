@@ -493,11 +493,11 @@ pub(crate) fn walk_md(
     files
 }
 
-/// One directory of [`walk_md`]: its card files, and its subdirectories when `descend`.
 /// What one directory holds: the files that may be cards, and the sub-directories to walk
 /// next (absolute path, root-relative path).
 type Listing = (Vec<FileStat>, Vec<(PathBuf, String)>);
 
+/// One directory of [`walk_md`]: its card files, and its subdirectories when `descend`.
 fn list_dir(
     abs: &Path,
     rel: &str,
