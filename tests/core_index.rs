@@ -171,33 +171,51 @@ fn migrations_go_up_down_and_up_again() {
     assert_eq!(user_version(&conn), latest());
 }
 
+/// Run `work` on `n` threads released together (after each has done its own `setup`), and
+/// return their results: the shape of several tack processes starting at one moment.
+fn at_once<S, T: Send + 'static>(
+    n: usize,
+    setup: impl Fn() -> S,
+    work: impl Fn(S) -> T + Send + Sync + 'static,
+) -> Vec<T>
+where
+    S: Send + 'static,
+{
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(n));
+    let work = std::sync::Arc::new(work);
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let (state, barrier, work) = (setup(), barrier.clone(), work.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                work(state)
+            })
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| t.join().expect("no panic"))
+        .collect()
+}
+
 /// Processes that open a brand-new index at the same moment (a board and `tack watch` started
 /// together) all migrate it: each must succeed and find the schema complete, whichever of them
 /// took which step. Many rounds, because the losing interleaving is a matter of timing.
 #[test]
 fn connections_migrating_one_new_index_at_once_all_succeed() {
-    const ROUNDS: usize = 60;
-    const CONNECTIONS: usize = 4;
     let dir = tempfile::tempdir().expect("dir");
-    for round in 0..ROUNDS {
+    for round in 0..60 {
         let path = dir.path().join(format!("index-{round}.sqlite"));
-        let barrier = std::sync::Arc::new(std::sync::Barrier::new(CONNECTIONS));
-        let migrators: Vec<_> = (0..CONNECTIONS)
-            .map(|_| {
-                let (path, barrier) = (path.clone(), barrier.clone());
-                std::thread::spawn(move || {
-                    let mut conn = Connection::open(&path).expect("open");
-                    conn.busy_timeout(std::time::Duration::from_secs(10))
-                        .expect("busy timeout");
-                    barrier.wait();
-                    migrate_to(&mut conn, latest()).map_err(|e| format!("{e:#}"))
-                })
-            })
-            .collect();
-        for migrator in migrators {
-            let outcome = migrator.join().expect("no panic");
-            assert_eq!(outcome, Ok(()), "round {round}");
-        }
+        let connect = || {
+            let conn = Connection::open(&path).expect("open");
+            conn.busy_timeout(std::time::Duration::from_secs(10))
+                .expect("busy timeout");
+            conn
+        };
+        let outcomes = at_once(4, connect, |mut conn| {
+            migrate_to(&mut conn, latest()).map_err(|e| format!("{e:#}"))
+        });
+        assert_eq!(outcomes, vec![Ok(()); 4], "round {round}");
         let conn = Connection::open(&path).expect("reopen");
         assert_eq!(user_version(&conn), latest(), "round {round}");
         assert!(tables(&conn).iter().any(|t| t == "items"), "round {round}");
@@ -209,36 +227,22 @@ fn connections_migrating_one_new_index_at_once_all_succeed() {
 /// rebuilt it under the others, or fell back to memory because it was locked.
 #[test]
 fn an_index_opened_by_many_at_once_is_shared_never_rebuilt() {
-    const ROUNDS: usize = 25;
-    const OPENERS: usize = 4;
     let dir = common::generate("backlogmd", 50);
     let backlog = Backlog::discover(dir.path()).expect("backlog");
     let cache = tempfile::tempdir().expect("cache");
-    for round in 0..ROUNDS {
+    for round in 0..25 {
         let path = cache.path().join(format!("index-{round}.sqlite"));
-        let barrier = std::sync::Arc::new(std::sync::Barrier::new(OPENERS));
-        let openers: Vec<_> = (0..OPENERS)
-            .map(|_| {
-                let (backlog, path, barrier) = (backlog.clone(), path.clone(), barrier.clone());
-                std::thread::spawn(move || {
-                    barrier.wait();
-                    let mut index = Index::open_at(&backlog, &path).expect("open");
-                    index.reconcile(&backlog, &|_, _| {}).expect("reconcile");
-                    (
-                        index.notices.clone(),
-                        index
-                            .cards(&backlog, &Filter::default())
-                            .expect("cards")
-                            .len(),
-                    )
-                })
-            })
-            .collect();
-        for opener in openers {
-            let (notices, cards) = opener.join().expect("no panic");
-            assert_eq!(notices, Vec::<String>::new(), "round {round}");
-            assert_eq!(cards, 50, "round {round}");
-        }
+        let opened = at_once(
+            4,
+            || (backlog.clone(), path.clone()),
+            |(backlog, path)| {
+                let mut index = Index::open_at(&backlog, &path).expect("open");
+                index.reconcile(&backlog, &|_, _| {}).expect("reconcile");
+                let cards = index.cards(&backlog, &Filter::default()).expect("cards");
+                (index.notices.clone(), cards.len())
+            },
+        );
+        assert_eq!(opened, vec![(Vec::<String>::new(), 50); 4], "round {round}");
     }
 }
 
