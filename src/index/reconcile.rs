@@ -67,14 +67,16 @@ impl Index {
             read: 0,
             removed: 0,
         };
+        // Many files (a new index, a `git pull`): rows are written while the next files are
+        // read, in path order and in chunks, so the writer's time hides behind the reading
+        // and only a few chunks of parsed files are held at once, not all of them.
+        let streamed = stale.len() >= BULK_ROWS;
         // Filling a new index: what matters is speed, not durability (a lost index is rebuilt
         // from the files), so skip the fsyncs and give SQLite room to keep its pages.
-        let bulk = known == 0 && stale.len() >= BULK_ROWS;
+        let bulk = known == 0 && streamed;
         let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Read>>(4);
         std::thread::scope(|scope| -> Result<()> {
-            if bulk {
-                // Rows are written while the next files are read (in path order, in chunks):
-                // the writer's time hides behind the reading instead of adding to it.
+            if streamed {
                 scope.spawn(move || {
                     for chunk in stale.chunks(BULK_CHUNK) {
                         let batch: Vec<Read> = chunk.par_iter().map(read_one).collect();
@@ -83,14 +85,16 @@ impl Index {
                         }
                     }
                 });
-                self.conn
-                    .execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -131072;")
-                    .ctx("preparing a bulk load")?;
             } else {
                 // A few files: read them all before taking the write lock.
                 let batch: Vec<Read> = stale.par_iter().map(read_one).collect();
                 let _ = sender.send(batch);
                 drop(sender);
+            }
+            if bulk {
+                self.conn
+                    .execute_batch("PRAGMA synchronous = OFF; PRAGMA cache_size = -131072;")
+                    .ctx("preparing a bulk load")?;
             }
             let result = self.transaction(|tx| {
                 // Dropped on return, so a reader still sending stops at once.
@@ -289,10 +293,11 @@ pub fn read_paths(backlog: &Backlog, paths: &[String]) -> Vec<(String, Option<Re
         .collect()
 }
 
-/// Below this many new rows the indexes are kept during a fill (dropping them is not worth it).
+/// Below this many files to read, they are read before the write lock is taken and the
+/// indexes are kept during a fill (streaming and dropping them are not worth it).
 const BULK_ROWS: usize = 2000;
 
-/// Files read per batch handed to the writer during a bulk load.
+/// Files read per batch handed to the writer when many files are read.
 const BULK_CHUNK: usize = 1024;
 
 /// One file as read for the index: its path, and what it holds (`None`: gone).
