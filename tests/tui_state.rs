@@ -72,14 +72,7 @@ fn moving_past_the_first_column_changes_nothing_and_says_why() {
     let before = read(&path);
     b.press("H");
     assert_eq!(read(&path), before);
-    assert!(
-        b.app
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains("first column")),
-        "{:?}",
-        b.app.message
-    );
+    b.assert_message_contains("first column");
 }
 
 #[test]
@@ -166,14 +159,7 @@ fn filter_by_label_and_priority_then_escape_clears() {
     b.press("<esc>");
     assert_eq!(b.app.cards.visible_len(), b.app.cards.len());
     b.press("f").type_text("colour:red").press("<enter>");
-    assert!(
-        b.app
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains("unknown filter")),
-        "{:?}",
-        b.app.message
-    );
+    b.assert_message_contains("unknown filter");
 }
 
 #[test]
@@ -187,11 +173,7 @@ fn priority_keys_walk_the_layout_scale() {
     assert!(read(&path).contains("\npriority: medium\n"));
     b.press("pp");
     assert!(read(&path).contains("\npriority: high\n"));
-    assert!(b
-        .app
-        .message
-        .as_deref()
-        .is_some_and(|m| m.contains("already at priority high")));
+    b.assert_message_contains("already at priority high");
     b.press("P");
     assert!(read(&path).contains("\npriority: medium\n"));
 }
@@ -227,14 +209,7 @@ fn kano_cards_cannot_be_reordered_and_the_status_line_says_so() {
     let path = b.focused_path();
     let before = read(&path);
     b.press("j").press("K");
-    assert!(
-        b.app
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains("no order field")),
-        "{:?}",
-        b.app.message
-    );
+    b.assert_message_contains("no order field");
     assert_eq!(read(&path), before);
 }
 
@@ -321,14 +296,7 @@ fn a_file_changed_on_disk_is_not_overwritten_and_the_card_reloads() {
         changed,
         "the other change is kept, byte for byte"
     );
-    assert!(
-        b.app
-            .message
-            .as_deref()
-            .is_some_and(|m| m.contains("changed on disk")),
-        "{:?}",
-        b.app.message
-    );
+    b.assert_message_contains("changed on disk");
     assert_eq!(
         b.app.focused_card().map(|c| &*c.title),
         Some("Changed elsewhere")

@@ -89,6 +89,18 @@ impl Board {
         }
     }
 
+    /// Assert that the status line's last message says `text` (showing it when it does not).
+    pub fn assert_message_contains(&self, text: &str) {
+        assert!(
+            self.app
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains(text)),
+            "status line should say {text:?}: {:?}",
+            self.app.message
+        );
+    }
+
     pub fn focused_id(&self) -> Option<String> {
         self.app.focused_card().map(|c| c.id.to_string())
     }
