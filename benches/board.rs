@@ -4,6 +4,7 @@
 //! Run with `TACK_BENCH_BACKLOG=DIR cargo bench --bench board`, DIR holding a generated
 //! backlog (`python3 ../shared/corpus/gen_backlog.py --format backlogmd --count 100000 --out DIR`);
 //! `benches/board.sh` does all of it and measures memory too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 use std::hint::black_box;
 use std::path::PathBuf;

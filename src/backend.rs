@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use color_eyre::eyre::Result;
 
-use crate::cli::UsageError;
+use crate::error::UsageError;
 
 /// Where the index or the mirror lives.
 #[derive(Debug, Clone, PartialEq, Eq)]

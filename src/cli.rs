@@ -1,17 +1,19 @@
 //! The command line: clap definitions and the non-interactive commands. Each command is a thin
 //! layer over the layout, index and writer modules.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
-use color_eyre::eyre::{eyre, Result, WrapErr};
+use color_eyre::eyre::Result;
 use serde::Serialize;
 
 use crate::index::{Filter, Index};
-use crate::item::{self, Card, Item};
-use crate::layout::{Backlog, Parsed};
-use crate::writer::{self, WriteError};
+use crate::item::{Card, Item};
+use crate::layout::fields::{FieldEdit, ListEdit};
+use crate::layout::{Backlog, NewCard, Parsed};
+use crate::session::{Done, NeedsConfirmation, Session};
+use crate::writer::WriteError;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -52,13 +54,28 @@ pub enum Command {
         json: bool,
     },
     /// Move a card to another status (column).
-    Move { reference: String, status: String },
-    /// Create a card, named and numbered as the layout does it.
-    New {
-        title: String,
+    Move {
+        reference: String,
+        status: String,
+        /// Move through kano's Ready gate even with empty sections.
         #[arg(long)]
-        status: Option<String>,
+        force: bool,
+        /// Print the card as it is now, as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
+    /// Change a card's fields; only the lines that must change are written.
+    Edit(EditArgs),
+    /// Archive a card as its layout does (Backlog.md: backlog/archive/tasks/, removing it from
+    /// other cards' dependencies; kano: the product's _trash/<date>/).
+    Archive {
+        reference: String,
+        /// Print the archived card (at its new path) as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a card, named and numbered as the layout's own tool does it.
+    New(NewArgs),
     /// Open the board on a bundled demo backlog, copied to a temporary directory.
     Demo,
     /// The derived SQLite index.
@@ -91,6 +108,92 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args, Default)]
+pub struct EditArgs {
+    /// A display id (TASK-12), a kano uid, or a file path.
+    pub reference: String,
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub status: Option<String>,
+    /// A priority of the layout's scale, or `none` to remove it.
+    #[arg(long)]
+    pub priority: Option<String>,
+    /// Replace the assignees (repeat for several; kano has one owner).
+    #[arg(long = "assignee", value_name = "A")]
+    pub assignees: Vec<String>,
+    #[arg(long = "add-assignee", value_name = "A")]
+    pub add_assignees: Vec<String>,
+    #[arg(long = "remove-assignee", value_name = "A")]
+    pub remove_assignees: Vec<String>,
+    /// Replace the labels (repeat for several).
+    #[arg(long = "label", value_name = "L")]
+    pub labels: Vec<String>,
+    #[arg(long = "add-label", value_name = "L")]
+    pub add_labels: Vec<String>,
+    #[arg(long = "remove-label", value_name = "L")]
+    pub remove_labels: Vec<String>,
+    /// Move through kano's Ready gate even with empty sections.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the card as it is now, as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl EditArgs {
+    /// The field edits these flags ask for, in the order the card shows its fields.
+    fn field_edits(&self) -> Vec<FieldEdit> {
+        let mut edits = Vec::new();
+        if let Some(title) = &self.title {
+            edits.push(FieldEdit::Title(title.clone()));
+        }
+        if let Some(status) = &self.status {
+            edits.push(FieldEdit::Status(status.clone()));
+        }
+        if let Some(p) = &self.priority {
+            let none = p.eq_ignore_ascii_case("none") || p.is_empty();
+            edits.push(FieldEdit::Priority((!none).then(|| p.clone())));
+        }
+        let list = |set: &[String], add: &[String], remove: &[String]| ListEdit {
+            set: (!set.is_empty()).then(|| set.to_vec()),
+            add: add.to_vec(),
+            remove: remove.to_vec(),
+        };
+        let assignees = list(&self.assignees, &self.add_assignees, &self.remove_assignees);
+        if !assignees.is_empty() {
+            edits.push(FieldEdit::Assignees(assignees));
+        }
+        let labels = list(&self.labels, &self.add_labels, &self.remove_labels);
+        if !labels.is_empty() {
+            edits.push(FieldEdit::Labels(labels));
+        }
+        edits
+    }
+}
+
+#[derive(Debug, Args, Default)]
+pub struct NewArgs {
+    pub title: String,
+    #[arg(long)]
+    pub status: Option<String>,
+    /// kano: the product to create in (needed when the backlog has several).
+    #[arg(long)]
+    pub product: Option<String>,
+    /// kano: the item type (Task, Bug, Feature, UserStory, Epic).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub priority: Option<String>,
+    #[arg(long = "assignee", value_name = "A")]
+    pub assignees: Vec<String>,
+    #[arg(long = "label", value_name = "L")]
+    pub labels: Vec<String>,
+    /// Print the new card as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args, Default)]
@@ -142,192 +245,36 @@ pub enum IndexCommand {
     },
 }
 
-/// An error the user can fix by changing the command: exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
+pub use crate::error::UsageError;
 
 /// `index check` found differences: exit code 1, differences already printed.
 #[derive(Debug, thiserror::Error)]
 #[error("the index differs from the files ({0} differences)")]
 pub struct CheckFailed(pub usize);
 
-/// The backlog and its up-to-date index, as every command starts.
-pub struct Session {
-    pub backlog: Backlog,
-    pub index: Index,
-}
-
-impl Session {
-    /// Find the backlog from `dir`, open its index, and bring it up to date with the files.
-    pub fn open(dir: &Path) -> Result<Session> {
-        let mut session = Self::open_stale(dir)?;
-        reconcile(&session.backlog, &mut session.index)?;
-        Ok(session)
-    }
-
-    /// [`Session::open`] plus one read-only query, run on a second connection while the
-    /// files are checked: both take about as long, and when nothing changed on disk (the
-    /// usual case) the early answer stands. Otherwise the query runs again on the updated
-    /// index.
-    pub fn open_and_query<T: Send>(
-        dir: &Path,
-        query: impl Fn(&Index, &Backlog) -> Result<T> + Sync,
-    ) -> Result<(Session, T)> {
-        let Session { backlog, mut index } = Self::open_stale(dir)?;
-        let path = index.path.clone();
-        let shared = path.as_os_str() != ":memory:";
-        let (stats, early) = std::thread::scope(|scope| {
-            let early = shared.then(|| {
-                scope.spawn(|| {
-                    let reader = Index::open_at(&backlog, &path)?;
-                    reader.map_into_memory()?;
-                    query(&reader, &backlog)
-                })
-            });
-            let stats = reconcile(&backlog, &mut index);
-            (stats, early.map(|thread| thread.join()))
-        });
-        let stats = stats?;
-        let answer = match early {
-            Some(Ok(Ok(answer))) if !stats.changed() && index.path == path => answer,
-            _ => query(&index, &backlog)?,
-        };
-        Ok((Session { backlog, index }, answer))
-    }
-
-    /// Open without reconciling (for `index check`, which must see the index as it is).
-    pub fn open_stale(dir: &Path) -> Result<Session> {
-        let backlog = Backlog::discover(dir)?;
-        writer::clean_stale_temps(&backlog);
-        let index = Index::open(&backlog)?;
-        for notice in &index.notices {
-            eprintln!("tack: {notice}");
-        }
-        index.map_into_memory()?;
-        Ok(Session { backlog, index })
-    }
-
-    /// The one card `reference` names; exit 2 when none or several match.
-    pub fn card(&self, reference: &str) -> Result<Card> {
-        let mut found = self.index.resolve(&self.backlog, reference)?;
-        match found.len() {
-            1 => Ok(found.remove(0)),
-            0 => {
-                // A file that is there but broken is not "no card": say what is wrong with it,
-                // so the user fixes the file rather than doubting the reference.
-                if let Some(p) = self.problem_named(reference)? {
-                    let at = p.line.map(|l| format!("line {l}: ")).unwrap_or_default();
-                    return Err(UsageError(format!(
-                        "{} is not a card: {at}{} (fix the file or see `tack index problems`)",
-                        p.path, p.message
-                    ))
-                    .into());
-                }
-                Err(UsageError(format!(
-                    "no card matches `{reference}` (use a display id, a kano uid or a file path)"
-                ))
-                .into())
-            }
-            _ => {
-                let list: Vec<String> = found
-                    .iter()
-                    .map(|c| format!("  {} {}  ({})", c.id, c.title, c.path))
-                    .collect();
-                Err(UsageError(format!(
-                    "`{reference}` matches {} cards; name one by uid or path:\n{}",
-                    found.len(),
-                    list.join("\n")
-                ))
-                .into())
-            }
-        }
-    }
-
-    /// The problem file `reference` names: by its path (as given, from the current directory
-    /// or from the root), or by the display id its file name starts with (`task-3 - X.md`,
-    /// `KABSD-TSK-0003_x.md`), since a broken file has no id the index could match.
-    fn problem_named(&self, reference: &str) -> Result<Option<item::Problem>> {
-        let problems = self.index.problems()?;
-        let rel = if reference.contains('/') || reference.ends_with(".md") {
-            let path = Path::new(reference);
-            let from_cwd = std::env::current_dir().map(|d| d.join(path));
-            let abs = match from_cwd {
-                Ok(p) if p.exists() => p,
-                _ => self.backlog.root.join(path),
-            };
-            let abs = std::fs::canonicalize(&abs).unwrap_or(abs);
-            self.backlog.rel(&abs)
-        } else {
-            None
-        };
-        let wanted = reference.to_lowercase();
-        let id_of_name = |path: &str| {
-            let name = path.rsplit('/').next().unwrap_or(path).to_lowercase();
-            name.strip_prefix(&wanted)
-                .is_some_and(|rest| rest == ".md" || rest.starts_with(' ') || rest.starts_with('_'))
-        };
-        Ok(problems.into_iter().find(|p| match &rel {
-            Some(rel) => p.path == *rel || p.path == reference,
-            None => !wanted.is_empty() && id_of_name(&p.path),
-        }))
-    }
-
-    /// The status as the backlog spells it; exit 2 naming the valid ones otherwise.
-    pub fn status(&self, wanted: &str) -> Result<String> {
-        let used = self.index.statuses()?;
-        self.backlog.canonical_status(wanted, &used).ok_or_else(|| {
-            let valid = self.backlog.columns(used.iter().map(String::as_str));
-            UsageError(format!(
-                "unknown status `{wanted}`; valid statuses: {}",
-                valid.join(", ")
-            ))
-            .into()
-        })
-    }
-
-    /// Move a card and return (old status, item as written).
-    pub fn move_card(&mut self, card: &Card, status: &str) -> Result<Item> {
-        let (item, hash) = self
-            .index
-            .item_at(&card.path)?
-            .ok_or_else(|| eyre!("{} is no longer in the index", card.path))?;
-        let edit = self
-            .backlog
-            .move_edit(&item, status, chrono::Local::now().naive_local());
-        Ok(writer::edit(
-            &self.backlog,
-            &mut self.index,
-            &card.path,
-            &hash,
-            &edit,
-        )?)
-    }
-}
-
-/// Bring the index up to date with the files (progress bar on a terminal). An index that
-/// opened but cannot be written (its disk filled up mid-update) is replaced by a temporary
-/// in-memory one rather than failing: the files are the truth.
-fn reconcile(backlog: &Backlog, index: &mut Index) -> Result<crate::index::ReconcileStats> {
-    let bar = progress_bar("indexing");
-    let progress = |done, total| bar.update(done, total);
-    let path = index.path.clone();
-    let (stats, failed) = index.reconcile_or_fall_back(backlog, &progress)?;
-    if let Some(err) = failed {
-        eprintln!("tack: cannot update the index at {}: {err}", path.display());
-        eprintln!("tack: using a temporary in-memory index for this run");
-    }
-    bar.finish();
-    Ok(stats)
-}
-
 /// Run a parsed command line. The board is started by `main` when there is no subcommand.
 pub fn run(dir: &Path, command: Command) -> Result<()> {
     match command {
         Command::List { filter, json } => list(dir, filter.into(), json),
         Command::Show { reference, json } => show(dir, &reference, json),
-        Command::Move { reference, status } => move_card(dir, &reference, &status),
-        Command::New { title, status } => new_card(dir, &title, status.as_deref()),
+        Command::Move {
+            reference,
+            status,
+            force,
+            json,
+        } => {
+            let edit = EditArgs {
+                reference,
+                status: Some(status),
+                force,
+                json,
+                ..EditArgs::default()
+            };
+            edit_card(dir, &edit)
+        }
+        Command::Edit(args) => edit_card(dir, &args),
+        Command::Archive { reference, json } => archive_card(dir, &reference, json),
+        Command::New(args) => new_card(dir, args),
         Command::Index(cmd) => index(dir, cmd),
         Command::Demo => demo(),
         Command::Watch { json } => crate::watch::run_command(dir, json),
@@ -420,16 +367,7 @@ struct Shown<'a> {
 fn show(dir: &Path, reference: &str, json: bool) -> Result<()> {
     let session = Session::open(dir)?;
     let card = session.card(reference)?;
-    let (item, _) = session
-        .index
-        .item_at(&card.path)?
-        .ok_or_else(|| eyre!("{} vanished", card.path))?;
-    let abs = session.backlog.abs(&card.path);
-    let bytes = std::fs::read(&abs).wrap_err_with(|| format!("cannot read {}", abs.display()))?;
-    let text = item::decode(&bytes).map_err(|(_, m)| eyre!("{}: {m}", card.path))?;
-    let body = item::split(text)
-        .map(|s| s.body.to_string())
-        .unwrap_or_default();
+    let (item, body) = session.read_body(&card.path)?;
     if json {
         println!("{}", serde_json::to_string(&Shown { item: &item, body })?);
         return Ok(());
@@ -450,37 +388,72 @@ fn show(dir: &Path, reference: &str, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn move_card(dir: &Path, reference: &str, status: &str) -> Result<()> {
+/// `tack edit` and `tack move`: one write with every field asked for.
+fn edit_card(dir: &Path, args: &EditArgs) -> Result<()> {
+    let edits = args.field_edits();
+    if edits.is_empty() {
+        return Err(UsageError::new(
+            "nothing to change: give --title, --status, --priority, --assignee or --label",
+        )
+        .into());
+    }
+    let mut session = Session::open(dir)?;
+    let card = session.card(&args.reference)?;
+    let done = session
+        .edit(&card.path, None, &edits, args.force)
+        .map_err(|err| match err.downcast::<NeedsConfirmation>() {
+            Ok(ask) => UsageError(format!("{} (pass --force to move it)", ask.question)).into(),
+            Err(err) => err,
+        })?;
+    report(&done, args.json)
+}
+
+fn archive_card(dir: &Path, reference: &str, json: bool) -> Result<()> {
     let mut session = Session::open(dir)?;
     let card = session.card(reference)?;
-    let status = session.status(status)?;
-    if card.status == status {
-        println!("{} is already in {status}", card.id);
-        return Ok(());
+    let done = session.archive(&card.path, None)?;
+    if json {
+        let dest = done
+            .step
+            .files
+            .get(1)
+            .map(|f| f.path.clone())
+            .unwrap_or_default();
+        let archived = Card { path: dest, ..card };
+        println!("{}", serde_json::to_string(&archived)?);
+    } else {
+        println!("{}", done.step.what);
     }
-    let item = session.move_card(&card, &status)?;
-    println!(
-        "moved {} {} → {}",
-        item.card.id, card.status, item.card.status
-    );
     Ok(())
 }
 
-fn new_card(dir: &Path, title: &str, status: Option<&str>) -> Result<()> {
+fn new_card(dir: &Path, args: NewArgs) -> Result<()> {
     let mut session = Session::open(dir)?;
-    let status = match status {
-        Some(s) => session.status(s)?,
-        None => session
-            .backlog
-            .statuses
-            .first()
-            .cloned()
-            .unwrap_or_else(|| "To Do".into()),
+    let card = NewCard {
+        title: args.title,
+        status: args.status,
+        product: args.product,
+        kind: args.kind,
+        priority: args.priority,
+        assignees: args.assignees,
+        labels: args.labels,
     };
-    let ids = session.index.ids()?;
-    let file = session.backlog.new_item(title, &status, &ids)?;
-    let item = writer::create(&session.backlog, &mut session.index, &file)?;
-    println!("created {} {}", item.card.id, item.card.path);
+    let done = session.create(&card)?;
+    if !args.json {
+        if let Some(item) = &done.item {
+            println!("created {} {}", item.card.id, item.card.path);
+        }
+        return Ok(());
+    }
+    report(&done, true)
+}
+
+/// What an edit did: the card as one JSON object, or the status-line sentence.
+fn report(done: &Done, json: bool) -> Result<()> {
+    match (&done.item, json) {
+        (Some(item), true) => println!("{}", serde_json::to_string(&item.card)?),
+        _ => println!("{}", done.step.what),
+    }
     Ok(())
 }
 
@@ -489,7 +462,7 @@ fn index(dir: &Path, cmd: IndexCommand) -> Result<()> {
         IndexCommand::Rebuild => {
             let session = Session::open_stale(dir)?;
             let started = std::time::Instant::now();
-            let bar = progress_bar("rebuilding");
+            let bar = crate::progress::bar("rebuilding");
             let progress = |d, t| bar.update(d, t);
             let path = session.index.path.clone();
             // Like every other command, a rebuild whose index cannot be written (a full disk,
@@ -597,7 +570,7 @@ pub fn board(dir: &Path, path: Option<&Path>) -> Result<()> {
         return Err(UsageError(format!("{} does not exist", target.display())).into());
     }
     let backlog = Backlog::discover(&target)?;
-    writer::clean_stale_temps(&backlog);
+    crate::layout::temp::clean_stale_temps(&backlog);
     let focus = target
         .is_file()
         .then(|| std::fs::canonicalize(&target).ok())
@@ -653,39 +626,6 @@ pub fn check(session: &Session) -> Result<Vec<String>> {
             .map(|p| format!("in the index but not on disk: {p}")),
     );
     Ok(out)
-}
-
-/// A progress bar on stderr when it is a terminal and the work is large; silent otherwise.
-struct Progress(Option<indicatif::ProgressBar>);
-
-fn progress_bar(what: &'static str) -> Progress {
-    if !std::io::stderr().is_terminal() {
-        return Progress(None);
-    }
-    let bar = indicatif::ProgressBar::hidden();
-    bar.set_message(what);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} files") {
-        bar.set_style(style);
-    }
-    Progress(Some(bar))
-}
-
-impl Progress {
-    fn update(&self, done: u64, total: u64) {
-        if let Some(bar) = &self.0 {
-            if total >= 2000 && bar.is_hidden() {
-                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-            }
-            bar.set_length(total);
-            bar.set_position(done);
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
-    }
 }
 
 /// Exit code for an error reaching `main`: 2 for usage errors, 3 for refused writes, 1 otherwise.

@@ -26,6 +26,8 @@ pub enum FieldValue {
     List(Vec<String>),
     /// `null` (a cleared kano owner).
     Null,
+    /// No such key: the line is removed (`--priority none`).
+    Absent,
 }
 
 impl FieldValue {
@@ -38,7 +40,7 @@ impl FieldValue {
             FieldValue::List(items) => {
                 Value::Array(items.iter().cloned().map(Value::String).collect())
             }
-            FieldValue::Null => Value::Null,
+            FieldValue::Null | FieldValue::Absent => Value::Null,
         }
     }
 }
@@ -154,6 +156,11 @@ fn set_key(doc: &Document, change: &Change) -> Result<()> {
             change.insert_after,
         ),
         FieldValue::Null => insert_or_set(doc, key, ScalarValue::null(), change.insert_after),
+        FieldValue::Absent => {
+            doc.remove(key);
+            true
+        }
+        FieldValue::List(items) if is_flow_list(doc, key) => set_flow_list(doc, key, items),
         FieldValue::List(items) => {
             let items: Vec<yaml_edit::YamlValue> = items
                 .iter()
@@ -166,6 +173,23 @@ fn set_key(doc: &Document, change: &Change) -> Result<()> {
         bail!("cannot set `{key}`: the frontmatter is not a mapping");
     }
     Ok(())
+}
+
+/// Whether `key` holds a flow-style list (`tags: ["a", "b"]`), which must stay one.
+fn is_flow_list(doc: &Document, key: &str) -> bool {
+    doc.get_sequence(key).is_some_and(|seq| seq.is_flow_style())
+}
+
+/// Replace the items of the flow list at `key` in place, so it stays `[…]` on its line.
+fn set_flow_list(doc: &Document, key: &str, items: &[String]) -> bool {
+    let Some(seq) = doc.get_sequence(key) else {
+        return false;
+    };
+    seq.clear();
+    for item in items {
+        seq.push(new_scalar(item));
+    }
+    true
 }
 
 fn insert_or_set(
@@ -194,7 +218,13 @@ fn quote_style(raw: &str) -> ScalarStyle {
 fn styled_scalar(text: &str, old: Option<ScalarStyle>) -> ScalarValue {
     match old {
         Some(ScalarStyle::SingleQuoted) if !text.contains('\n') => ScalarValue::single_quoted(text),
-        Some(ScalarStyle::DoubleQuoted) => ScalarValue::double_quoted(text),
+        // yaml-edit writes `\x`/`\u` escapes for every non-ASCII character in double quotes:
+        // keep double quotes only for text they hold as it is.
+        Some(ScalarStyle::DoubleQuoted)
+            if text.chars().all(|c| c.is_ascii() && !c.is_control()) =>
+        {
+            ScalarValue::double_quoted(text)
+        }
         Some(ScalarStyle::Plain) | None if plain_is_safe(text) => ScalarValue::plain(text),
         // A plain value whose new text would read as something else (a number, `null`, a
         // comment…) gets quotes. yaml-edit judges by YAML 1.2 and would leave `y`, `n`, `on`…
@@ -212,13 +242,13 @@ pub fn new_scalar(text: &str) -> ScalarValue {
     }
 }
 
-/// The quotes yaml-edit picks for `text`, or single quotes where it would pick none.
+/// `text` in quotes: single quotes, which hold any one-line text as it is (UTF-8 stays
+/// UTF-8); double quotes, with escapes, only for text with line breaks or control characters.
 fn quoted_scalar(text: &str) -> ScalarValue {
-    let scalar = ScalarValue::string(text);
-    if scalar.style() == ScalarStyle::Plain {
-        ScalarValue::single_quoted(text)
+    if text.chars().any(char::is_control) {
+        ScalarValue::double_quoted(text)
     } else {
-        scalar
+        ScalarValue::single_quoted(text)
     }
 }
 
@@ -236,7 +266,7 @@ fn plain_is_safe(text: &str) -> bool {
         && !text.ends_with(' ')
 }
 
-fn format_number(n: f64) -> String {
+pub fn format_number(n: f64) -> String {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         format!("{}", n as i64)
     } else {
@@ -399,6 +429,12 @@ fn verify(old: &Fields, new: &Fields, changes: &[Change]) -> Result<()> {
     }
     for change in changes {
         let got = new.get(&change.key);
+        if change.value == FieldValue::Absent {
+            if got.is_some() {
+                bail!("refusing the edit: `{}` is still there", change.key);
+            }
+            continue;
+        }
         let want = change.value.as_json();
         let same = match (got, &want) {
             (Some(Value::Number(a)), Value::Number(b)) => a.as_f64() == b.as_f64(),
@@ -536,5 +572,53 @@ mod tests {
         let edit = Edit::set(Change::text("updated_date", "y").after("created_date"));
         let out = apply(text, &edit).expect("edit");
         assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+    }
+
+    #[test]
+    fn non_ascii_text_stays_utf8_even_when_quoted() {
+        for (text, key_line) in [
+            ("---\ntitle: \"Old\"\n---\n", "title: 'Tâche — café: oui'\n"),
+            ("---\ntitle: Old\n---\n", "title: 'Tâche — café: oui'\n"),
+            ("---\ntitle: 'Old'\n---\n", "title: 'Tâche — café: oui'\n"),
+        ] {
+            let out =
+                apply(text, &Edit::set(Change::text("title", "Tâche — café: oui"))).expect("edit");
+            assert!(out.contains(key_line), "{out}");
+            assert!(!out.contains("\\x") && !out.contains("\\u"), "{out}");
+        }
+        let out = apply(
+            "---\ntitle: x\n---\n",
+            &Edit::set(Change::text("title", "Tâche")),
+        )
+        .expect("edit");
+        assert_eq!(out, "---\ntitle: Tâche\n---\n");
+    }
+
+    #[test]
+    fn a_flow_list_stays_a_flow_list() {
+        let text = "---\ntags: [\"a\", \"b\"]\nowner: x\n---\n";
+        let edit = Edit::set(Change {
+            key: "tags".into(),
+            value: FieldValue::List(vec!["a".into(), "b".into(), "c d".into()]),
+            insert_after: None,
+        });
+        let out = apply(text, &edit).expect("edit");
+        let line = out.lines().nth(1).expect("a tags line");
+        assert!(line.starts_with("tags: [") && line.ends_with(']'), "{out}");
+        assert!(out.ends_with("owner: x\n---\n"), "{out}");
+    }
+
+    #[test]
+    fn an_absent_value_removes_the_line() {
+        let text = "---\nid: A\npriority: high\nordinal: 3\n---\nbody\n";
+        let edit = Edit::set(Change {
+            key: "priority".into(),
+            value: FieldValue::Absent,
+            insert_after: None,
+        });
+        assert_eq!(
+            apply(text, &edit).expect("edit"),
+            "---\nid: A\nordinal: 3\n---\nbody\n"
+        );
     }
 }

@@ -265,7 +265,7 @@ pub fn is_ignored_name(name: &str) -> bool {
         || name.ends_with(".swp")
         || name.ends_with(".swx")
         || name == "4913"
-        || crate::writer::is_temp_name(name)
+        || crate::layout::temp::is_temp_name(name)
 }
 
 struct Worker<F> {
@@ -535,7 +535,7 @@ impl<F: Fn(WatchEvent)> Worker<F> {
 /// reconcile catches up.
 pub fn run_command(dir: &Path, json: bool) -> Result<()> {
     let backlog = Backlog::discover(dir)?;
-    crate::writer::clean_stale_temps(&backlog);
+    crate::layout::temp::clean_stale_temps(&backlog);
     let index_path = crate::index::default_location(&backlog);
     let root = backlog.root.clone();
     let kind = backlog.kind;

@@ -15,7 +15,7 @@ use color_eyre::eyre::Result;
 use crate::edit::{self, Edit};
 use crate::index::Index;
 use crate::item::{self, Item};
-use crate::layout::{Backlog, LayoutKind, NewFile, Parsed, ReadFile};
+use crate::layout::{temp, Backlog, LayoutKind, NewFile, Parsed, ReadFile};
 
 /// Why an edit was not written. Each variant tells the user what to do next.
 #[derive(Debug, thiserror::Error)]
@@ -37,20 +37,23 @@ pub enum WriteError {
     },
 }
 
-/// Temp files are named `.tack-<pid>-<random>.tmp`, so a later run can tell a crashed
-/// writer's leftovers from a live one's.
-const TEMP_PREFIX: &str = ".tack-";
-const TEMP_SUFFIX: &str = ".tmp";
+/// A file as an edit found it and as it left it: what undo puts back, byte for byte.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub item: Item,
+    pub before: Vec<u8>,
+    pub after: Vec<u8>,
+}
 
 /// Apply `edit` to the card at `path`, which the caller read when its content hash was
-/// `base_hash`. Returns the item as written.
+/// `base_hash`. Returns the item as written, with the file's bytes before and after.
 pub fn edit(
     backlog: &Backlog,
     index: &mut Index,
     path: &str,
     base_hash: &str,
     edit: &Edit,
-) -> Result<Item, WriteError> {
+) -> Result<Written, WriteError> {
     let abs = confined(backlog, path)?;
     let bytes = read(&abs, path)?;
     if item::content_hash(&bytes) != base_hash {
@@ -63,7 +66,12 @@ pub fn edit(
     let text = item::decode(&bytes).map_err(|(_, message)| refused(path, message))?;
     let new_text = edit::apply(text, edit).map_err(|e| refused(path, format!("{e:#}")))?;
     if new_text == text {
-        return parsed_item(backlog, path, &bytes);
+        let item = parsed_item(backlog, path, &bytes)?;
+        return Ok(Written {
+            item,
+            after: bytes.clone(),
+            before: bytes,
+        });
     }
     replace(
         backlog,
@@ -73,7 +81,85 @@ pub fn edit(
         Some(base_hash),
         Some(meta.permissions()),
     )?;
-    finish(backlog, index, path, new_text.into_bytes())
+    let after = new_text.into_bytes();
+    let item = finish(backlog, index, path, after.clone())?;
+    Ok(Written {
+        item,
+        before: bytes,
+        after,
+    })
+}
+
+/// Put `bytes` at `path` (or, with `None`, remove the file), provided the file is exactly as
+/// `expect` says: the content with that hash, or (`None`) no file at all. This is how undo and
+/// redo put back what an edit found: the whole file, byte for byte, never over a change made
+/// since. The index row follows the file.
+pub fn put(
+    backlog: &Backlog,
+    index: &mut Index,
+    path: &str,
+    expect: Option<&str>,
+    bytes: Option<&[u8]>,
+) -> Result<(), WriteError> {
+    let abs = confined(backlog, path)?;
+    match (expect, bytes) {
+        (None, None) => return Ok(()),
+        (None, Some(bytes)) => {
+            if abs.exists() {
+                return Err(WriteError::Exists { path: path.into() });
+            }
+            if let Some(dir) = abs.parent() {
+                fs::create_dir_all(dir).map_err(|source| io(path, source))?;
+            }
+            replace(backlog, &abs, path, bytes, None, None)?;
+        }
+        (Some(hash), Some(bytes)) => {
+            let meta = fs::metadata(&abs).map_err(|source| match source.kind() {
+                std::io::ErrorKind::NotFound => WriteError::Gone { path: path.into() },
+                _ => io(path, source),
+            })?;
+            if meta.permissions().mode() & 0o200 == 0 {
+                return Err(WriteError::ReadOnly { path: path.into() });
+            }
+            replace(
+                backlog,
+                &abs,
+                path,
+                bytes,
+                Some(hash),
+                Some(meta.permissions()),
+            )?;
+        }
+        (Some(hash), None) => {
+            let original = lock_unchanged(&abs, path, hash)?;
+            fs::remove_file(&abs).map_err(|source| io(path, source))?;
+            drop(original);
+            sync_dir(abs.parent()).map_err(|source| io(path, source))?;
+        }
+    }
+    index
+        .apply_paths(backlog, &[path.to_string()])
+        .map_err(|e| refused(path, format!("written, but the index update failed: {e:#}")))?;
+    Ok(())
+}
+
+/// Whether the file at `path` is exactly as `expect` says (see [`put`]), without writing.
+pub fn check_unchanged(
+    backlog: &Backlog,
+    path: &str,
+    expect: Option<&str>,
+) -> Result<(), WriteError> {
+    let abs = confined(backlog, path)?;
+    match (expect, fs::read(&abs)) {
+        (None, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        (None, _) => Err(WriteError::Exists { path: path.into() }),
+        (Some(_), Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(WriteError::Gone { path: path.into() })
+        }
+        (Some(_), Err(e)) => Err(io(path, e)),
+        (Some(hash), Ok(bytes)) if item::content_hash(&bytes) == hash => Ok(()),
+        (Some(_), Ok(_)) => Err(WriteError::Conflict { path: path.into() }),
+    }
 }
 
 /// Create a new card file; never replaces an existing file.
@@ -93,13 +179,13 @@ pub fn create(backlog: &Backlog, index: &mut Index, file: &NewFile) -> Result<It
 
 /// Archive a card the way its layout does (see [`Backlog::archive_path`]): one rename within
 /// the backlog, refused if the file changed since `base_hash` or the destination exists.
-/// Returns the new root-relative path.
+/// Returns the new root-relative path and the file's bytes (moved unchanged).
 pub fn archive(
     backlog: &Backlog,
     index: &mut Index,
     path: &str,
     base_hash: &str,
-) -> Result<String, WriteError> {
+) -> Result<(String, Vec<u8>), WriteError> {
     let abs = confined(backlog, path)?;
     let bytes = read(&abs, path)?;
     if item::content_hash(&bytes) != base_hash {
@@ -132,44 +218,7 @@ pub fn archive(
                 format!("archived, but the index update failed: {e:#}"),
             )
         })?;
-    Ok(dest)
-}
-
-/// Remove temp files left by writers that were killed mid-write (their pid is gone) where the
-/// layout's walk of the card folders does not see them: Backlog.md's `backlog/` folder. The
-/// walk ([`Backlog::list_files`]) removes those beside the cards.
-pub fn clean_stale_temps(backlog: &Backlog) {
-    if backlog.kind != LayoutKind::BacklogMd {
-        return;
-    }
-    let Ok(entries) = fs::read_dir(backlog.root.join("backlog")) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        remove_if_stale(&entry.path());
-    }
-}
-
-/// Remove `path` if it is a temp file of a tack process that no longer runs.
-pub(crate) fn remove_if_stale(path: &Path) {
-    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-        return;
-    };
-    if let Some(pid) = temp_owner(name) {
-        if !Path::new(&format!("/proc/{pid}")).exists() {
-            let _ = fs::remove_file(path);
-        }
-    }
-}
-
-fn temp_owner(name: &str) -> Option<u32> {
-    let rest = name.strip_prefix(TEMP_PREFIX)?.strip_suffix(TEMP_SUFFIX)?;
-    rest.split('-').next()?.parse().ok()
-}
-
-/// Whether a file name is one of tack's temp files (the watcher ignores them).
-pub fn is_temp_name(name: &str) -> bool {
-    name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)
+    Ok((dest, bytes))
 }
 
 /// The absolute path of a root-relative path, refusing anything that would leave the root.
@@ -219,8 +268,8 @@ fn replace(
 ) -> Result<(), WriteError> {
     let dir = temp_dir(backlog, abs);
     let mut temp = tempfile::Builder::new()
-        .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
-        .suffix(TEMP_SUFFIX)
+        .prefix(&temp::prefix())
+        .suffix(temp::SUFFIX)
         .tempfile_in(&dir)
         .map_err(|source| io(path, source))?;
     temp.write_all(bytes).map_err(|source| io(path, source))?;

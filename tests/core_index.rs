@@ -2,6 +2,7 @@
 //! next command still answers from the files (with a one-line notice when it had to rebuild);
 //! migrations go up and down; filters use their indexes; `index check` finds edits made behind
 //! tack's back; and the writer refuses to overwrite a file that changed since it was read.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 
@@ -383,8 +384,8 @@ fn an_edit_based_on_an_old_read_is_refused_and_the_other_change_kept() {
         &Edit::set(Change::text("status", "Done")),
     )
     .expect("edit");
-    assert_eq!(written.card.status, "Done");
-    assert!(written.card.title.starts_with("Renamed elsewhere "));
+    assert_eq!(written.item.card.status, "Done");
+    assert!(written.item.card.title.starts_with("Renamed elsewhere "));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! `tack::watch::spawn` as the board and the mirror use it: real inotify, real files, its own
 //! index connection. Timeouts are failure guards only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 
@@ -8,10 +9,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use tack::cli::{check, Session};
+use tack::cli::check;
 use tack::index::reconcile::Applied;
 use tack::index::Index;
 use tack::layout::Backlog;
+use tack::session::Session;
 use tack::watch::{self, WatchEvent, WatchHandle};
 
 const GUARD: Duration = Duration::from_secs(60);
@@ -167,7 +169,12 @@ fn listeners_hear_every_change_whoever_wrote_it() {
     } else {
         "Done"
     };
-    let item = session.move_card(&found[0], target).expect("move");
+    let status = tack::layout::fields::FieldEdit::Status(target.into());
+    let item = session
+        .edit(&found[0].path, None, &[status], true)
+        .expect("move")
+        .item
+        .expect("the moved card");
     assert_eq!(item.card.status, target);
     assert!(matches!(live.applied_on(&card), Applied::Updated { .. }));
     live.assert_matches_files();

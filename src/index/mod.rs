@@ -5,6 +5,7 @@
 //! missing, corrupt or of another schema version, and is brought up to date by [`reconcile`],
 //! which re-reads only files whose size or mtime changed.
 
+pub mod meta;
 pub mod migrate;
 pub mod query;
 pub mod reconcile;

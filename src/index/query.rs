@@ -23,11 +23,11 @@ pub struct Filter {
     pub product: Option<String>,
 }
 
-pub(crate) const CARD_COLUMNS: &str =
+const CARD_COLUMNS: &str =
     "i.path, i.key, i.id, i.title, i.status, i.type, i.priority, i.assignee, i.parent, \
      i.product, i.ordinal, i.created, i.updated, i.labels, i.assignees, i.blocked_by";
 
-pub(crate) fn card_from_row(r: &Row<'_>) -> rusqlite::Result<Card> {
+fn card_from_row(r: &Row<'_>) -> rusqlite::Result<Card> {
     Ok(Card {
         path: r.get(0)?,
         key: r.get(1)?,
@@ -46,6 +46,52 @@ pub(crate) fn card_from_row(r: &Row<'_>) -> rusqlite::Result<Card> {
         assignees: json_list(&r.get::<_, String>(14)?),
         blocked_by: json_list(&r.get::<_, String>(15)?),
     })
+}
+
+/// A card as the index holds it, with its frontmatter as stored (JSON text) and the content
+/// hash it was read at: what the mirror copies, read here so no SQL leaves the index.
+pub struct Indexed {
+    pub card: Card,
+    pub fields_json: String,
+    pub hash: String,
+}
+
+fn indexed_from_row(r: &Row<'_>) -> rusqlite::Result<Indexed> {
+    Ok(Indexed {
+        card: card_from_row(r)?,
+        fields_json: r.get(16)?,
+        hash: r.get(17)?,
+    })
+}
+
+impl Index {
+    /// The next `limit` cards after `after` in path order: paging by key keeps every query an
+    /// index range scan, where one lookup per card cost ~100 µs each at 100k cards.
+    pub fn indexed_after(&self, after: &str, limit: usize) -> Result<Vec<Indexed>> {
+        let sql = format!(
+            "SELECT {CARD_COLUMNS}, i.fields, f.hash FROM items i JOIN files f ON f.path = i.path \
+             WHERE i.path > ?1 ORDER BY i.path LIMIT ?2"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).ctx("reading cards")?;
+        let rows = stmt
+            .query_map(rusqlite::params![after, limit as i64], indexed_from_row)
+            .ctx("reading cards")?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .ctx("reading cards")
+    }
+
+    /// The card at `path` with its stored frontmatter and hash, if it is a card.
+    pub fn indexed_at(&self, path: &str) -> Result<Option<Indexed>> {
+        let sql = format!(
+            "SELECT {CARD_COLUMNS}, i.fields, f.hash FROM items i JOIN files f ON f.path = i.path \
+             WHERE i.path = ?1"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).ctx("reading a card")?;
+        let mut rows = stmt
+            .query_map([path], indexed_from_row)
+            .ctx("reading a card")?;
+        rows.next().transpose().ctx("reading a card")
+    }
 }
 
 /// The SQL for a filtered card list, with its parameters; public so the tests can check the
@@ -113,6 +159,41 @@ impl Index {
             bucket.par_sort_by_cached_key(sort_key);
         }
         Ok(buckets.into_iter().flatten().collect())
+    }
+
+    /// The largest ordinal in use and how many cards there are: what numbering a new
+    /// Backlog.md task's ordinal needs.
+    pub fn ordinals_in_use(&self) -> Result<crate::layout::backlog_md::OrdinalsInUse> {
+        let (max, cards): (Option<f64>, i64) = self
+            .conn
+            .query_row("SELECT max(ordinal), count(*) FROM items", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .ctx("reading ordinals")?;
+        Ok(crate::layout::backlog_md::OrdinalsInUse {
+            max,
+            cards: cards.max(0) as u64,
+        })
+    }
+
+    /// Cards whose dependencies name `id` (without regard to case), as archiving must clean.
+    pub fn cards_depending_on(&self, id: &str) -> Result<Vec<Card>> {
+        let (sql, _) = list_sql(&Filter::default());
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{sql} WHERE i.blocked_by LIKE ?1 ORDER BY i.path"))
+            .ctx("finding dependent cards")?;
+        let pattern = format!("%{}%", id.replace('%', ""));
+        let rows = stmt
+            .query_map([pattern], card_from_row)
+            .ctx("finding dependent cards")?;
+        let cards: Vec<Card> = rows
+            .collect::<rusqlite::Result<_>>()
+            .ctx("finding dependent cards")?;
+        Ok(cards
+            .into_iter()
+            .filter(|c| c.blocked_by.iter().any(|d| d.eq_ignore_ascii_case(id)))
+            .collect())
     }
 
     /// Call `f` with every card, in no particular order, as the rows are read: for callers
@@ -202,6 +283,14 @@ impl Index {
     /// Every status used by some card.
     pub fn statuses(&self) -> Result<Vec<String>> {
         self.strings("SELECT DISTINCT status FROM items", "listing statuses")
+    }
+
+    /// Every priority a card uses (the scale takes in the ones the layout does not name).
+    pub fn priorities(&self) -> Result<Vec<String>> {
+        self.strings(
+            "SELECT DISTINCT priority FROM items WHERE priority IS NOT NULL",
+            "listing priorities",
+        )
     }
 
     /// Every display id (to number new cards).
@@ -294,7 +383,7 @@ impl Index {
             invalid: count("SELECT count(*) FROM problems")?,
             schema_version: self.schema_version()?,
             notices: self.notices.clone(),
-            mirror: crate::mirror::local_metrics(self),
+            mirror: super::meta::local_metrics(self),
         })
     }
 
@@ -360,7 +449,7 @@ pub struct IndexStatus {
     pub schema_version: i64,
     pub notices: Vec<String>,
     /// The last `tack mirror` sync from this machine (rows written, duration, lock waits).
-    pub mirror: Option<crate::mirror::LocalMetrics>,
+    pub mirror: Option<super::meta::LocalMetrics>,
 }
 
 /// A reference that names a file: it has a `/` or ends in `.md`. Returned root-relative.

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use color_eyre::eyre::{Result, WrapErr};
 use serde::Deserialize;
 
-use super::{require, walk_md, Backlog, FileStat, LayoutKind, MappingError, NewFile};
+use super::{require, walk_md, Backlog, FileStat, LayoutKind, MappingError, NewCard, NewFile};
 use crate::edit::{Change, Edit};
 use crate::item::{list_text, scalar_text, Card, Fields, Item};
 
@@ -19,6 +19,10 @@ struct Config {
     statuses: Vec<String>,
     #[serde(default)]
     task_prefix: Option<String>,
+    #[serde(default)]
+    definition_of_done: Vec<String>,
+    #[serde(default)]
+    default_status: Option<String>,
 }
 
 pub fn open(root: PathBuf) -> Result<Backlog> {
@@ -53,6 +57,8 @@ pub fn open(root: PathBuf) -> Result<Backlog> {
         statuses,
         task_prefix: config.task_prefix.unwrap_or_else(|| "task".into()),
         products: Vec::new(),
+        definition_of_done: config.definition_of_done,
+        default_status: config.default_status,
     })
 }
 
@@ -94,9 +100,15 @@ pub fn to_item(rel: &str, fields: Fields) -> std::result::Result<Item, MappingEr
     })
 }
 
-/// Backlog.md stamps edits as `'YYYY-MM-DD HH:MM'` and puts `updated_date` after `created_date`.
+/// Backlog.md stamps edits as `'YYYY-MM-DD HH:MM'` in UTC and puts `updated_date` after
+/// `created_date`.
 pub fn touch(_item: &Item, now: NaiveDateTime) -> Change {
-    Change::text("updated_date", now.format("%Y-%m-%d %H:%M").to_string()).after("created_date")
+    Change::text("updated_date", stamp(now)).after("created_date")
+}
+
+/// A Backlog.md date: `YYYY-MM-DD HH:MM`.
+fn stamp(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
 }
 
 pub fn move_edit(item: &Item, status: &str, now: NaiveDateTime) -> Edit {
@@ -137,32 +149,112 @@ fn next_number(backlog: &Backlog, existing: &[String]) -> u64 {
     max + 1
 }
 
+/// A new task file as Backlog.md's `task create` writes one: `<id lower case> - <Title>.md`,
+/// its keys in Backlog.md's order, `created_date` in UTC, the config's Definition of Done, and
+/// an `ordinal` one step past the largest in use (none when tasks exist but none has one, as
+/// Backlog.md does).
 pub fn new_item(
     backlog: &Backlog,
-    title: &str,
+    card: &NewCard,
     status: &str,
     existing: &[String],
-) -> Result<NewFile> {
+    ordinals: OrdinalsInUse,
+) -> NewFile {
     let n = next_number(backlog, existing);
-    let prefix = &backlog.task_prefix;
-    let id = format!("{}-{n}", prefix.to_uppercase());
-    let now = chrono::Local::now().naive_local();
-    let name = format!(
-        "{}-{n} - {}.md",
-        prefix.to_lowercase(),
-        super::slug(title, 100, false)
-    );
-    let text = format!(
-        "---\nid: {id}\ntitle: {}\nstatus: {}\nassignee: []\ncreated_date: '{}'\nlabels: []\ndependencies: []\n---\n\n\
-         ## Description\n\n<!-- SECTION:DESCRIPTION:BEGIN -->\n<!-- SECTION:DESCRIPTION:END -->\n",
-        yaml_scalar(title),
+    let id = format!("{}-{n}", backlog.task_prefix.to_uppercase());
+    let now = chrono::Utc::now().naive_utc();
+    let name = format!("{} - {}.md", id.to_lowercase(), file_title(&card.title));
+    let mut yaml = format!(
+        "id: {id}\ntitle: {}\nstatus: {}\n{}created_date: '{}'\n{}dependencies: []\n",
+        yaml_scalar(&card.title),
         yaml_scalar(status),
-        now.format("%Y-%m-%d %H:%M"),
+        block_list("assignee", &card.assignees),
+        stamp(now),
+        block_list("labels", &card.labels),
     );
-    Ok(NewFile {
+    if let Some(p) = &card.priority {
+        yaml.push_str(&format!("priority: {}\n", yaml_scalar(p)));
+    }
+    let ordinal = match ordinals {
+        OrdinalsInUse { max: Some(max), .. } => Some(max + 1000.0),
+        OrdinalsInUse { cards: 0, .. } => Some(1000.0),
+        OrdinalsInUse { .. } => None,
+    };
+    if let Some(ordinal) = ordinal {
+        yaml.push_str(&format!(
+            "ordinal: {}\n",
+            crate::edit::format_number(ordinal)
+        ));
+    }
+    NewFile {
         path: format!("{TASKS_DIR}/{name}"),
-        text,
-    })
+        text: format!(
+            "---\n{yaml}---\n{}",
+            definition_of_done(&backlog.definition_of_done)
+        ),
+    }
+}
+
+/// The ordinals of the tasks there are: the largest, and how many tasks there are at all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OrdinalsInUse {
+    pub max: Option<f64>,
+    pub cards: u64,
+}
+
+/// A list key as Backlog.md writes it: `key: []` when empty, a block list otherwise.
+fn block_list(key: &str, values: &[String]) -> String {
+    if values.is_empty() {
+        return format!("{key}: []\n");
+    }
+    let items: String = values
+        .iter()
+        .map(|v| format!("  - {}\n", yaml_scalar(v)))
+        .collect();
+    format!("{key}:\n{items}")
+}
+
+/// The Definition of Done checklist a new task starts with, as Backlog.md formats it.
+fn definition_of_done(items: &[String]) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let list: String = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| format!("- [ ] #{} {item}\n", i + 1))
+        .collect();
+    format!("\n## Definition of Done\n<!-- DOD:BEGIN -->\n{list}<!-- DOD:END -->\n")
+}
+
+/// The title part of a task's file name, as Backlog.md's `sanitizeFilename` makes it: path
+/// characters become `-`, punctuation it drops is dropped, whitespace becomes `-`, dashes are
+/// collapsed and trimmed; every other character, non-ASCII included, is kept.
+pub fn file_title(title: &str) -> String {
+    let mut out = String::with_capacity(title.len());
+    for c in title.chars() {
+        let c = match c {
+            '<' | '>' | ':' | '"' | '/' | '\\' | '|' | '?' | '*' => '-',
+            '\'' | '(' | ')' | ',' | '!' | '@' | '#' | '$' | '%' | '^' | '&' | '+' | '=' | '['
+            | ']' | '{' | '}' | ';' => continue,
+            c if c.is_whitespace() || c.is_control() => '-',
+            c => c,
+        };
+        if c == '-' && (out.is_empty() || out.ends_with('-')) {
+            continue;
+        }
+        out.push(c);
+    }
+    let trimmed = out.trim_end_matches('-');
+    // A name must stay within the file system's 255 bytes with the id and `.md` around it.
+    let mut end = trimmed.len().min(200);
+    while !trimmed.is_char_boundary(end) {
+        end -= 1;
+    }
+    match &trimmed[..end] {
+        "" => "untitled".into(),
+        name => name.trim_end_matches('-').to_string(),
+    }
 }
 
 /// A string as a YAML scalar, quoted only when it has to be (`y`, `no`, `123` are quoted: our

@@ -5,12 +5,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
-use color_eyre::eyre::Result;
 use serde::Serialize;
 
 use super::backlog_md::yaml_scalar;
-use super::{require, walk_md, Backlog, FileStat, LayoutKind, MappingError, NewFile};
+use super::{require, walk_md, Backlog, FileStat, LayoutKind, MappingError, NewCard, NewFile};
 use crate::edit::{Change, Edit};
+use crate::error::UsageError;
 use crate::item::{list_text, scalar_text, Card, Fields, Item};
 
 pub const PRODUCTS_DIR: &str = "_kano/backlog/products";
@@ -29,7 +29,7 @@ pub const STATES: [&str; 8] = [
 ];
 
 /// Item types with their id code and folder, as kano names them.
-const TYPES: [(&str, &str, &str); 5] = [
+pub const TYPES: [(&str, &str, &str); 5] = [
     ("Task", "TSK", "task"),
     ("Bug", "BUG", "bug"),
     ("Feature", "FTR", "feature"),
@@ -55,7 +55,7 @@ pub fn is_root(dir: &Path) -> bool {
         .unwrap_or(false)
 }
 
-pub fn open(root: PathBuf) -> Result<Backlog> {
+pub fn open(root: PathBuf) -> color_eyre::eyre::Result<Backlog> {
     let mut products = Vec::new();
     if let Ok(entries) = fs::read_dir(root.join(PRODUCTS_DIR)) {
         for entry in entries.flatten() {
@@ -66,7 +66,7 @@ pub fn open(root: PathBuf) -> Result<Backlog> {
                 continue;
             }
             let dir = format!("{PRODUCTS_DIR}/{name}");
-            let prefix = product_prefix(&root, &dir).unwrap_or_default();
+            let prefix = new_item_prefix(&root, &name);
             products.push(Product { name, dir, prefix });
         }
     }
@@ -77,33 +77,44 @@ pub fn open(root: PathBuf) -> Result<Backlog> {
         statuses: STATES.iter().map(|s| s.to_string()).collect(),
         task_prefix: String::new(),
         products,
+        definition_of_done: Vec::new(),
+        default_status: None,
     })
 }
 
-/// The id prefix from the product's `_config/config.toml`, else guessed from its item files.
-fn product_prefix(root: &Path, dir: &str) -> Option<String> {
-    let config = fs::read_to_string(root.join(dir).join("_config/config.toml")).ok();
-    let from_config = config
+/// The id prefix kano's own `item create` gives a new item of `product`: the project
+/// config's `[products.<product>] prefix` (`.kano/backlog_config.toml`), upper-cased, else the
+/// first letters of the product name's first two words (`kano-opencode-quickstart` → `KO`).
+/// kano never reads the product's own `_config/config.toml` for this, so where the two
+/// disagree (the fixture's `KCC` and `KCCS`) new items get the project's prefix, as kano's do.
+fn new_item_prefix(root: &Path, product: &str) -> String {
+    let from_project = fs::read_to_string(root.join(".kano/backlog_config.toml"))
+        .ok()
         .and_then(|text| text.parse::<toml::Table>().ok())
         .and_then(|t| {
-            t.get("product")?
+            t.get("products")?
+                .get(product)?
                 .get("prefix")?
                 .as_str()
-                .map(str::to_string)
+                .map(str::to_uppercase)
         });
-    from_config.or_else(|| {
-        walkdir::WalkDir::new(root.join(dir).join("items"))
-            .max_depth(3)
-            .into_iter()
-            .flatten()
-            .find_map(|e| {
-                let name = e.file_name().to_str()?;
-                let id = name.split('_').next()?;
-                let mut parts = id.split('-');
-                let prefix = parts.next()?;
-                (parts.count() == 2 && name.ends_with(".md")).then(|| prefix.to_string())
-            })
-    })
+    from_project.unwrap_or_else(|| derive_prefix(product))
+}
+
+/// kano's `derive_prefix`: the first letter of each of the first two words of the name.
+fn derive_prefix(product: &str) -> String {
+    let letters: String = product
+        .split(['-', '_', ' '])
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .filter_map(|w| w.chars().next())
+        .flat_map(char::to_uppercase)
+        .collect();
+    if letters.is_empty() {
+        "ITEM".into()
+    } else {
+        letters
+    }
 }
 
 fn is_card_name(name: &str) -> bool {
@@ -188,28 +199,18 @@ pub fn move_edit(item: &Item, status: &str, now: NaiveDateTime) -> Edit {
     edit
 }
 
-/// A new Task in the first product (or `product`), numbered after the largest id of its type.
+/// A new item as kano's `item create` writes one: in `product` (the only one when there is
+/// one), of type `card.kind` (Task by default), numbered one past the largest id of its
+/// prefix and type, with kano's frontmatter and body template.
 pub fn new_item(
     backlog: &Backlog,
-    title: &str,
+    card: &NewCard,
     status: &str,
     existing: &[String],
-    product: Option<&str>,
-) -> Result<NewFile> {
-    let product = match product {
-        Some(name) => backlog.products.iter().find(|p| p.name == name),
-        None => backlog.products.first(),
-    }
-    .ok_or_else(|| {
-        color_eyre::eyre::eyre!("this kano backlog has no product directory to add a card to")
-    })?;
-    let (type_name, code, folder) = TYPES[0];
-    let prefix = if product.prefix.is_empty() {
-        "ITEM"
-    } else {
-        &product.prefix
-    };
-    let head = format!("{prefix}-{code}-");
+) -> Result<NewFile, UsageError> {
+    let product = pick_product(backlog, card.product.as_deref())?;
+    let (type_name, code, folder) = item_type(card.kind.as_deref())?;
+    let head = format!("{}-{code}-", product.prefix);
     let number = existing
         .iter()
         .filter_map(|id| id.strip_prefix(&head)?.parse::<u64>().ok())
@@ -218,25 +219,142 @@ pub fn new_item(
         + 1;
     let id = format!("{head}{number:04}");
     let bucket = format!("{:04}", (number / 100) * 100);
-    let today = chrono::Local::now().naive_local();
-    let date = today.format("%Y-%m-%d");
+    let now = chrono::Local::now().naive_local();
+    let date = now.format("%Y-%m-%d");
     let uid = uuid::Uuid::now_v7();
+    let tags = if card.labels.is_empty() {
+        "[]".to_string()
+    } else {
+        let quoted: Vec<String> = card.labels.iter().map(|l| yaml_scalar(l)).collect();
+        format!("[{}]", quoted.join(", "))
+    };
+    let owner = match card.assignees.as_slice() {
+        [] => "None".to_string(),
+        [one] => yaml_scalar(one),
+        many => {
+            return Err(UsageError::new(format!(
+                "a kano item has one owner, not {}",
+                many.len()
+            )))
+        }
+    };
     let text = format!(
-        "---\nid: {id}\nuid: {uid}\ntype: {type_name}\ntitle: {}\nstate: {}\npriority: P2\nparent: null\n\
-         area: general\niteration: null\ntags: []\ncreated: {date}\nupdated: {date}\nowner: null\n\
+        "---\nid: {id}\nuid: {uid}\ntype: {type_name}\ntitle: {}\nstate: {}\npriority: {}\nparent: null\n\
+         area: general\niteration: backlog\ntags: {tags}\ncreated: {date}\nupdated: {date}\nowner: {owner}\n\
          external:\n  azure_id: null\n  jira_key: null\nlinks:\n  relates: []\n  blocks: []\n  blocked_by: []\n\
-         decisions: []\n---\n\n# Context\n\n# Goal\n\n# Acceptance Criteria\n\n# Worklog\n\n\
-         {} [agent=tack] Created item\n",
-        yaml_scalar(title),
+         decisions: []\n---\n\n# Context\n\n# Goal\n\n# Non-Goals\n\n# Approach\n\n# Alternatives\n\n\
+         # Acceptance Criteria\n\n# Risks / Dependencies\n\n# Worklog\n\n\
+         {} [agent=tack] Created item",
+        title_scalar(&card.title),
         yaml_scalar(status),
-        today.format("%Y-%m-%d %H:%M"),
+        yaml_scalar(card.priority.as_deref().unwrap_or("P2")),
+        now.format("%Y-%m-%d %H:%M"),
     );
     Ok(NewFile {
         path: format!(
             "{}/items/{folder}/{bucket}/{id}_{}.md",
             product.dir,
-            super::slug(title, 60, true)
+            file_slug(&card.title)
         ),
         text,
     })
+}
+
+/// The product a new item goes to: the one named, else the only one.
+fn pick_product<'a>(backlog: &'a Backlog, name: Option<&str>) -> Result<&'a Product, UsageError> {
+    let names = || {
+        backlog
+            .products
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match (name, backlog.products.as_slice()) {
+        (_, []) => Err(UsageError::new(
+            "this kano backlog has no product directory to add a card to",
+        )),
+        (None, [only]) => Ok(only),
+        (None, _) => Err(UsageError::new(format!(
+            "this backlog has several products; name one ({})",
+            names()
+        ))),
+        (Some(name), products) => products
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                UsageError::new(format!("unknown product `{name}`; products: {}", names()))
+            }),
+    }
+}
+
+/// kano's item type named `kind` (Task when none), matched without regard to case.
+fn item_type(kind: Option<&str>) -> Result<(&'static str, &'static str, &'static str), UsageError> {
+    let Some(kind) = kind else {
+        return Ok(TYPES[0]);
+    };
+    TYPES
+        .iter()
+        .find(|(name, code, folder)| {
+            name.eq_ignore_ascii_case(kind)
+                || code.eq_ignore_ascii_case(kind)
+                || folder.eq_ignore_ascii_case(kind)
+        })
+        .copied()
+        .ok_or_else(|| {
+            let names: Vec<&str> = TYPES.iter().map(|t| t.0).collect();
+            UsageError::new(format!(
+                "unknown type `{kind}`; types: {}",
+                names.join(", ")
+            ))
+        })
+}
+
+/// kano writes the title double-quoted, as typed; a title that double quotes cannot hold
+/// as typed (a `"` or `\\`) is quoted the way tack quotes any value.
+fn title_scalar(title: &str) -> String {
+    if title.contains(['"', '\\']) {
+        yaml_scalar(title)
+    } else {
+        format!("\"{title}\"")
+    }
+}
+
+/// kano's file-name slug: accents folded to ASCII (NFKD), anything else not a letter or
+/// digit becomes `-`, lower case, `untitled` when nothing is left.
+fn file_slug(title: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let ascii: String = title.nfkd().filter(char::is_ascii).collect();
+    super::slug(&ascii, 60, true)
+}
+
+/// The sections kano's Ready gate requires, in its order.
+pub const READY_SECTIONS: [&str; 4] = ["Context", "Goal", "Approach", "Acceptance Criteria"];
+
+/// The Ready-gate sections that are empty (or missing) in `body`: a section is its `# Name`
+/// heading (kano reads level-one headings, and a heading that starts with the name counts)
+/// up to the next level-one heading, empty when it holds only whitespace.
+pub fn empty_ready_sections(body: &str) -> Vec<&'static str> {
+    let mut filled: Vec<&str> = Vec::new();
+    let mut current: Option<&'static str> = None;
+    for line in body.lines() {
+        let line = line.trim();
+        if let Some(heading) = line.strip_prefix("# ") {
+            current = READY_SECTIONS
+                .iter()
+                .find(|name| heading.trim().starts_with(**name))
+                .copied();
+            continue;
+        }
+        if let Some(name) = current {
+            if !line.is_empty() && !filled.contains(&name) {
+                filled.push(name);
+            }
+        }
+    }
+    READY_SECTIONS
+        .iter()
+        .filter(|name| !filled.contains(name))
+        .copied()
+        .collect()
 }

@@ -7,14 +7,17 @@
 //! lives in [`backlog_md`] and [`kano`]; the rest of tack talks to [`Backlog`].
 
 pub mod backlog_md;
+pub mod fields;
 pub mod kano;
+pub mod order;
+pub mod temp;
 
 use std::borrow::Cow;
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use color_eyre::eyre::{bail, eyre, Result, WrapErr};
+use color_eyre::eyre::{bail, Result, WrapErr};
 use serde::Serialize;
 
 use crate::item::{self, Fields, Item, Problem};
@@ -48,6 +51,10 @@ pub struct Backlog {
     pub task_prefix: String,
     /// kano products: (name, directory relative to root, id prefix).
     pub products: Vec<kano::Product>,
+    /// Backlog.md `definition_of_done`: the checklist every new task starts with.
+    pub definition_of_done: Vec<String>,
+    /// Backlog.md `default_status`: where a new task goes when no status is given.
+    pub default_status: Option<String>,
 }
 
 /// A file the layout considers a candidate card, with what reconcile needs to see change.
@@ -310,83 +317,41 @@ impl Backlog {
             .cloned()
     }
 
-    /// Where a new card with this title goes, and its first content.
-    pub fn new_item(&self, title: &str, status: &str, existing: &[String]) -> Result<NewFile> {
-        let title = clean_title(title)?;
-        match self.kind {
-            LayoutKind::BacklogMd => backlog_md::new_item(self, &title, status, existing),
-            LayoutKind::Kano => kano::new_item(self, &title, status, existing, None),
-        }
-    }
-
-    /// The frontmatter changes (and body edit) that moving a card to `status` means here.
-    pub fn move_edit(
+    /// Where a new card goes and its first content, named and numbered as the layout's own
+    /// tool does. `existing` are the display ids in use; `ordinals` (Backlog.md) the ordinals.
+    pub fn new_item(
         &self,
-        item: &Item,
-        status: &str,
-        now: chrono::NaiveDateTime,
-    ) -> crate::edit::Edit {
+        card: &NewCard,
+        existing: &[String],
+        ordinals: backlog_md::OrdinalsInUse,
+    ) -> std::result::Result<NewFile, crate::error::UsageError> {
+        let card = NewCard {
+            title: clean_title(&card.title)?,
+            ..card.clone()
+        };
+        let status = match &card.status {
+            Some(status) => status.clone(),
+            None => self.default_status(),
+        };
         match self.kind {
-            LayoutKind::BacklogMd => backlog_md::move_edit(item, status, now),
-            LayoutKind::Kano => kano::move_edit(item, status, now),
+            LayoutKind::BacklogMd => Ok(backlog_md::new_item(
+                self, &card, &status, existing, ordinals,
+            )),
+            LayoutKind::Kano => kano::new_item(self, &card, &status, existing),
         }
     }
 
-    /// The layout's "last updated" stamp, for any other edit.
-    pub fn touch(&self, item: &Item, now: chrono::NaiveDateTime) -> crate::edit::Change {
-        match self.kind {
-            LayoutKind::BacklogMd => backlog_md::touch(item, now),
-            LayoutKind::Kano => kano::touch(item, now),
-        }
+    /// Where a new card goes when no status is asked for: Backlog.md's `default_status`, else
+    /// the first column.
+    pub fn default_status(&self) -> String {
+        self.default_status
+            .clone()
+            .or_else(|| self.statuses.first().cloned())
+            .unwrap_or_else(|| "To Do".into())
     }
-}
-
-/// Card fields the board edits, named once so each layout can say which key holds them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CardField {
-    Title,
-    Priority,
-    Assignee,
-    Labels,
-    Ordinal,
 }
 
 impl Backlog {
-    /// The frontmatter key holding `field` in this layout, or `None` if the layout has none
-    /// (kano has no ordering field).
-    pub fn key_for(&self, field: CardField) -> Option<&'static str> {
-        match (self.kind, field) {
-            (_, CardField::Title) => Some("title"),
-            (_, CardField::Priority) => Some("priority"),
-            (LayoutKind::BacklogMd, CardField::Assignee) => Some("assignee"),
-            (LayoutKind::Kano, CardField::Assignee) => Some("owner"),
-            (LayoutKind::BacklogMd, CardField::Labels) => Some("labels"),
-            (LayoutKind::Kano, CardField::Labels) => Some("tags"),
-            (LayoutKind::BacklogMd, CardField::Ordinal) => Some("ordinal"),
-            (LayoutKind::Kano, CardField::Ordinal) => None,
-        }
-    }
-
-    /// The value that makes `name` the card's assignee (`""` clears it): Backlog.md keeps a
-    /// list of names, kano a single `owner` that is `null` when nobody owns the card.
-    pub fn assignee_value(&self, name: &str) -> crate::edit::FieldValue {
-        use crate::edit::FieldValue;
-        match (self.kind, name.is_empty()) {
-            (LayoutKind::BacklogMd, true) => FieldValue::List(Vec::new()),
-            (LayoutKind::BacklogMd, false) => FieldValue::List(vec![name.to_string()]),
-            (LayoutKind::Kano, true) => FieldValue::Null,
-            (LayoutKind::Kano, false) => FieldValue::Text(name.to_string()),
-        }
-    }
-
-    /// Priorities from highest to lowest, as the layout writes them.
-    pub fn priorities(&self) -> &'static [&'static str] {
-        match self.kind {
-            LayoutKind::BacklogMd => &["high", "medium", "low"],
-            LayoutKind::Kano => &["P0", "P1", "P2", "P3"],
-        }
-    }
-
     /// Where archiving puts a card, as the layout's own tool does: Backlog.md moves it to
     /// `backlog/archive/tasks/`, kano to `_trash/<date>/` in its product directory.
     pub fn archive_path(&self, rel: &str, today: chrono::NaiveDate) -> Option<String> {
@@ -421,6 +386,21 @@ fn too_large(len: u64) -> String {
         len / MB,
         MAX_FILE_BYTES / MB
     )
+}
+
+/// What a new card starts with (`tack new`, the board's `n`). Status, product and type
+/// default as the layout's own tool defaults them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewCard {
+    pub title: String,
+    pub status: Option<String>,
+    /// kano: the product to create in (required when the backlog has several).
+    pub product: Option<String>,
+    /// kano: the item type (Task, Bug, Feature, UserStory, Epic).
+    pub kind: Option<String>,
+    pub priority: Option<String>,
+    pub assignees: Vec<String>,
+    pub labels: Vec<String>,
 }
 
 /// A file to create for `tack new`.
@@ -526,8 +506,8 @@ fn list_dir(
             }
         };
         if name.starts_with('.') {
-            if crate::writer::is_temp_name(name) {
-                crate::writer::remove_if_stale(&entry.path());
+            if temp::is_temp_name(name) {
+                temp::remove_if_stale(&entry.path());
             }
             continue;
         }
@@ -562,7 +542,7 @@ fn list_dir(
 }
 
 /// A title usable in a file name and a YAML scalar: one line, not empty.
-fn clean_title(title: &str) -> Result<String> {
+pub(crate) fn clean_title(title: &str) -> std::result::Result<String, crate::error::UsageError> {
     let title: String = title
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -571,7 +551,7 @@ fn clean_title(title: &str) -> Result<String> {
         .collect::<Vec<_>>()
         .join(" ");
     if title.is_empty() {
-        return Err(eyre!("a card needs a title"));
+        return Err(crate::error::UsageError::new("a card needs a title"));
     }
     Ok(title)
 }

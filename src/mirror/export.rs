@@ -7,11 +7,12 @@ use std::path::Path;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{Session, UsageError};
+use crate::error::UsageError;
 use crate::index::Filter;
 use crate::item::{self, Fields, Item};
 use crate::layout::NewFile;
-use crate::writer::{self, WriteError};
+use crate::session::Session;
+use crate::writer::WriteError;
 
 /// Bumped when the document changes incompatibly.
 pub const FORMAT_VERSION: u32 = 1;
@@ -148,7 +149,7 @@ pub fn import(dir: &Path, file: &Path) -> Result<()> {
             path: item.path.clone(),
             text,
         };
-        match writer::create(&session.backlog, &mut session.index, &new) {
+        match session.create_file(&new) {
             Ok(_) => created += 1,
             Err(WriteError::Exists { .. }) => {
                 let existing = std::fs::read(session.backlog.abs(&item.path)).unwrap_or_default();

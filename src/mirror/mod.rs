@@ -20,13 +20,14 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use color_eyre::eyre::{eyre, Result};
-use serde::{Deserialize, Serialize};
 
 use crate::backend::{self, MIRROR_ENV};
-use crate::cli::{Session, UsageError};
+use crate::error::UsageError;
+use crate::index::meta::{self, LocalMetrics};
 use crate::index::reconcile::Applied;
 use crate::index::Index;
 use crate::layout::Backlog;
+use crate::session::Session;
 use crate::watch::WatchEvent;
 use connect::Target;
 use sync::{Mirror, SyncReport};
@@ -53,53 +54,8 @@ pub struct MirrorArgs {
     pub schema_version: Option<i32>,
 }
 
-/// The last mirror sync as seen from this machine, kept in the local index's `meta` table so
-/// `tack index status` can show it without a database round trip.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct LocalMetrics {
-    /// The mirror URL, password redacted.
-    pub mirror: String,
-    pub backlog: String,
-    pub last_sync_at: String,
-    pub full: bool,
-    pub items: u64,
-    /// Rows inserted, updated or deleted by the last sync.
-    pub rows_written: u64,
-    /// The same, summed over every sync from this machine.
-    pub rows_written_total: u64,
-    pub last_sync_ms: u64,
-    /// Batches that had to wait for another writer of this backlog, summed.
-    pub lock_waits: u64,
-    pub last_error: Option<String>,
-}
-
-const META_KEY: &str = "mirror";
-
-/// The metrics the last mirror run left in this index, if any.
-pub fn local_metrics(index: &Index) -> Option<LocalMetrics> {
-    let text: String = index
-        .conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = ?1",
-            rusqlite::params![META_KEY],
-            |r| r.get(0),
-        )
-        .ok()?;
-    serde_json::from_str(&text).ok()
-}
-
-/// Best effort: metrics are a convenience, and a busy index must not stop the mirror.
-fn save_local_metrics(index: &Index, metrics: &LocalMetrics) {
-    if let Ok(text) = serde_json::to_string(metrics) {
-        let _ = index.conn.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
-            rusqlite::params![META_KEY, text],
-        );
-    }
-}
-
 fn note_sync(index: &Index, target: &Target, name: &str, report: &SyncReport) {
-    let mut m = local_metrics(index).unwrap_or_default();
+    let mut m = meta::local_metrics(index).unwrap_or_default();
     if m.mirror != target.shown || m.backlog != name {
         m = LocalMetrics::default();
     }
@@ -115,15 +71,15 @@ fn note_sync(index: &Index, target: &Target, name: &str, report: &SyncReport) {
     m.last_sync_ms = report.millis;
     m.lock_waits += report.lock_waits;
     m.last_error = None;
-    save_local_metrics(index, &m);
+    meta::save_local_metrics(index, &m);
 }
 
 fn note_error(index: &Index, target: &Target, name: &str, message: &str) {
-    let mut m = local_metrics(index).unwrap_or_default();
+    let mut m = meta::local_metrics(index).unwrap_or_default();
     m.mirror = target.shown.clone();
     m.backlog = name.to_string();
     m.last_error = Some(message.to_string());
-    save_local_metrics(index, &m);
+    meta::save_local_metrics(index, &m);
 }
 
 fn target_of(url: Option<&str>) -> Result<Target> {
@@ -221,7 +177,7 @@ const COALESCE: Duration = Duration::from_millis(30);
 /// gone reconnects with backoff and then re-syncs fully, since changes may have been missed.
 fn watch(dir: &Path, args: &MirrorArgs, target: Target) -> Result<()> {
     let backlog = Backlog::discover(dir)?;
-    crate::writer::clean_stale_temps(&backlog);
+    crate::layout::temp::clean_stale_temps(&backlog);
     let index_path = crate::index::default_location(&backlog);
     let name = args
         .name

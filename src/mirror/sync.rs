@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::connect::Target;
-use crate::index::query::{card_from_row, CARD_COLUMNS};
+use crate::index::query::Indexed;
 use crate::index::Index;
 use crate::item::{self, Card, Problem};
 use crate::layout::{Backlog, Parsed};
@@ -223,7 +223,7 @@ impl Mirror {
         for chunk in paths.chunks(self.batch.max(1)) {
             let indexed = chunk
                 .iter()
-                .map(|p| indexed_at(index, p))
+                .map(|p| index.indexed_at(p))
                 .collect::<Result<Vec<_>>>()?;
             let loaded = Loaded::of(finish_rows(backlog, chunk, indexed));
             let scope: HashSet<&str> = chunk.iter().map(String::as_str).collect();
@@ -422,43 +422,6 @@ fn trace(message: impl FnOnce() -> String) {
     }
 }
 
-/// A card as the index holds it, with the content hash it was read at.
-pub struct Indexed {
-    card: Card,
-    fields_json: String,
-    hash: String,
-}
-
-fn indexed_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Indexed> {
-    Ok(Indexed {
-        card: card_from_row(r)?,
-        fields_json: r.get(16)?,
-        hash: r.get(17)?,
-    })
-}
-
-/// The next `limit` cards after `after` in path order: paging by key keeps every query an
-/// index range scan, where one lookup per card cost ~100 µs each at 100k cards.
-fn indexed_after(index: &Index, after: &str, limit: usize) -> Result<Vec<Indexed>> {
-    let sql = format!(
-        "SELECT {CARD_COLUMNS}, i.fields, f.hash FROM items i JOIN files f ON f.path = i.path \
-         WHERE i.path > ?1 ORDER BY i.path LIMIT ?2"
-    );
-    let mut stmt = index.conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params![after, limit as i64], indexed_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
-fn indexed_at(index: &Index, path: &str) -> Result<Option<Indexed>> {
-    let sql = format!(
-        "SELECT {CARD_COLUMNS}, i.fields, f.hash FROM items i JOIN files f ON f.path = i.path \
-         WHERE i.path = ?1"
-    );
-    let mut stmt = index.conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query_map([path], indexed_from_row)?;
-    Ok(rows.next().transpose()?)
-}
-
 /// Read the whole index batch by batch, handing each batch's COPY text to `send`.
 fn produce(
     backlog: &Backlog,
@@ -469,7 +432,7 @@ fn produce(
     let mut after = String::new();
     loop {
         let started = Instant::now();
-        let chunk = indexed_after(index, &after, batch)?;
+        let chunk = index.indexed_after(&after, batch)?;
         let Some(last) = chunk.last() else {
             return Ok(());
         };

@@ -7,9 +7,19 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::cards::BoardCard;
 use super::cards::{CardFilter, CardStore};
 use super::keymap::{Action, Keymap, Layer};
-use super::worker::{EditKind, Msg, Op, Request, UndoStep};
+use super::worker::{Msg, Request};
 use crate::item::{Item, Problem};
-use crate::layout::LayoutKind;
+use crate::layout::fields::{priority_scale, shift_priority, split_list, FieldEdit, ListEdit};
+use crate::layout::{LayoutKind, NewCard};
+
+/// `1 card`, `2 cards`.
+pub fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
+}
 
 /// Rows a card takes on the board: id line, two title lines, labels line, gap.
 pub const CARD_HEIGHT: u16 = 5;
@@ -48,16 +58,54 @@ pub enum Overlay {
 pub enum PromptKind {
     Search,
     Filter,
-    Title { path: String },
-    Assignee { path: String },
-    Labels { path: String },
-    NewCard { status: String },
+    Title {
+        path: String,
+    },
+    Assignee {
+        path: String,
+    },
+    Labels {
+        path: String,
+    },
+    /// kano with several products shown at once: which product the new card goes to.
+    NewCardProduct {
+        status: String,
+    },
+    NewCard {
+        status: String,
+        product: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prompt {
     pub kind: PromptKind,
     pub text: String,
+    /// The content hash of the card version the prompt was opened on (from the worker).
+    pub base: Option<String>,
+    /// The card changed on disk while the prompt was open: saving would overwrite that.
+    pub stale: bool,
+}
+
+impl Prompt {
+    fn new(kind: PromptKind, text: impl Into<String>) -> Prompt {
+        Prompt {
+            kind,
+            text: text.into(),
+            base: None,
+            stale: false,
+        }
+    }
+
+    /// The card the prompt edits, if it edits one.
+    fn card_path(&self) -> Option<&str> {
+        match &self.kind {
+            PromptKind::Title { path }
+            | PromptKind::Assignee { path }
+            | PromptKind::Labels { path } => Some(path),
+            _ => None,
+        }
+    }
 }
 
 impl Prompt {
@@ -66,8 +114,9 @@ impl Prompt {
             PromptKind::Search => "/",
             PromptKind::Filter => "filter (label: assignee: priority: type:) ",
             PromptKind::Title { .. } => "title: ",
-            PromptKind::Assignee { .. } => "assignee: ",
+            PromptKind::Assignee { .. } => "assignees (comma-separated): ",
             PromptKind::Labels { .. } => "labels (comma-separated): ",
+            PromptKind::NewCardProduct { .. } => "new card in product: ",
             PromptKind::NewCard { .. } => "new card title: ",
         }
     }
@@ -95,16 +144,15 @@ pub struct App {
     pub col_scroll: usize,
     pub overlays: Vec<Overlay>,
     pub prompt: Option<Prompt>,
-    /// A yes/no question (archive).
-    pub confirm: Option<(String, String)>,
+    /// A yes/no question (archive, kano's Ready gate): the request to send on yes, and the
+    /// question.
+    pub confirm: Option<(Request, String)>,
     pub detail: Option<Detail>,
     pub problems_scroll: u16,
     pub help_scroll: u16,
     pub message: Option<String>,
     pub busy: Option<String>,
     pub spinner: usize,
-    pub undo: Vec<UndoStep>,
-    pub redo: Vec<UndoStep>,
     /// Terminal size, to page and to keep the focus in view.
     pub width: u16,
     pub height: u16,
@@ -135,8 +183,6 @@ impl App {
             message: None,
             busy: None,
             spinner: 0,
-            undo: Vec::new(),
-            redo: Vec::new(),
             width: 80,
             height: 24,
             pending_focus: None,
@@ -192,13 +238,11 @@ impl App {
         if self.prompt.is_some() {
             return self.prompt_key(key);
         }
-        if let Some((path, _)) = self.confirm.take() {
+        if let Some((request, _)) = self.confirm.take() {
             return match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => {
-                    vec![Effect::Request(Request::Archive { path })]
-                }
+                KeyCode::Char('y') | KeyCode::Char('Y') => vec![Effect::Request(request)],
                 _ => {
-                    self.message = Some("archive cancelled".into());
+                    self.message = Some("cancelled; nothing was changed".into());
                     vec![]
                 }
             };
@@ -240,57 +284,49 @@ impl App {
             (_, Action::ReorderUp) => return self.reorder(-1),
             (_, Action::ReorderDown) => return self.reorder(1),
             (_, Action::OpenDetail) => return self.open_detail(),
-            (_, Action::EditTitle) => self.open_card_prompt(|path, card| Prompt {
-                kind: PromptKind::Title { path },
-                text: card.title.to_string(),
-            }),
-            (_, Action::SetAssignee) => self.open_card_prompt(|path, card| Prompt {
-                kind: PromptKind::Assignee { path },
-                text: card.assignee.as_deref().unwrap_or_default().to_string(),
-            }),
-            (_, Action::EditLabels) => self.open_card_prompt(|path, card| Prompt {
-                kind: PromptKind::Labels { path },
-                text: card.labels.join(", "),
-            }),
+            (_, Action::EditTitle) => {
+                return self.open_card_prompt(|path, card| {
+                    Prompt::new(PromptKind::Title { path }, card.title.to_string())
+                })
+            }
+            (_, Action::SetAssignee) => {
+                return self.open_card_prompt(|path, card| {
+                    Prompt::new(PromptKind::Assignee { path }, card.assignees.join(", "))
+                })
+            }
+            (_, Action::EditLabels) => {
+                return self.open_card_prompt(|path, card| {
+                    Prompt::new(PromptKind::Labels { path }, card.labels.join(", "))
+                })
+            }
             (_, Action::OpenEditor) => {
                 if let Some(path) = self.current_path() {
                     return vec![Effect::Editor(path)];
                 }
             }
             (_, Action::Search) => {
-                self.prompt = Some(Prompt {
-                    kind: PromptKind::Search,
-                    text: self.cards.search.clone(),
-                })
+                self.prompt = Some(Prompt::new(PromptKind::Search, self.cards.search.clone()))
             }
             (_, Action::Filter) => {
-                self.prompt = Some(Prompt {
-                    kind: PromptKind::Filter,
-                    text: self.cards.filter.describe(),
-                })
+                self.prompt = Some(Prompt::new(
+                    PromptKind::Filter,
+                    self.cards.filter.describe(),
+                ))
             }
             (_, Action::RaisePriority) => return self.shift_priority(-1),
             (_, Action::LowerPriority) => return self.shift_priority(1),
-            (_, Action::NewCard) => {
-                let status = self
-                    .cards
-                    .columns
-                    .get(self.focus_col)
-                    .cloned()
-                    .unwrap_or_default();
-                self.prompt = Some(Prompt {
-                    kind: PromptKind::NewCard { status },
-                    text: String::new(),
-                });
-            }
+            (_, Action::NewCard) => self.open_new_card_prompt(),
             (_, Action::Archive) => {
                 if let Some(card) = self.focused_card() {
                     let question = format!("archive {} \"{}\"? (y/n)", card.id, card.title);
-                    self.confirm = Some((card.path.to_string(), question));
+                    let request = Request::Archive {
+                        path: card.path.to_string(),
+                    };
+                    self.confirm = Some((request, question));
                 }
             }
-            (_, Action::Undo) => return self.replay(EditKind::Undo),
-            (_, Action::Redo) => return self.replay(EditKind::Redo),
+            (_, Action::Undo) => return vec![Effect::Request(Request::Undo)],
+            (_, Action::Redo) => return vec![Effect::Request(Request::Redo)],
             (_, Action::NextProduct) => self.next_product(),
             (_, Action::Problems) => {
                 self.problems_scroll = 0;
@@ -363,16 +399,25 @@ impl App {
 
     fn submit(&mut self, prompt: Prompt) -> Vec<Effect> {
         let text = prompt.text.trim().to_string();
-        let apply = |path: String, op: Op| {
-            vec![Effect::Request(Request::Apply {
+        if prompt.stale {
+            let path = prompt.card_path().unwrap_or_default();
+            self.message = Some(format!(
+                "{path} changed on disk while the prompt was open; nothing was saved (open it again to edit the new version)"
+            ));
+            return vec![];
+        }
+        let edit = |path: String, field: FieldEdit| {
+            vec![Effect::Request(Request::Edit {
                 path,
-                op,
-                kind: EditKind::New,
+                base: prompt.base.clone(),
+                edits: vec![field],
+                force: false,
             })]
         };
-        match prompt.kind {
+        match prompt.kind.clone() {
             PromptKind::Search => {
-                self.message = Some(format!("{} cards match", self.cards.visible_len()));
+                let n = self.cards.visible_len();
+                self.message = Some(format!("{n} {} match", plural(n, "card", "cards")));
                 vec![]
             }
             PromptKind::Filter => {
@@ -390,22 +435,68 @@ impl App {
                 self.message = Some("a card needs a title".into());
                 vec![]
             }
-            PromptKind::Title { path } => apply(path, Op::Title(text)),
-            PromptKind::Assignee { path } => apply(path, Op::Assignee(text)),
-            PromptKind::Labels { path } => {
-                let labels = text
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(String::from)
-                    .collect();
-                apply(path, Op::Labels(labels))
+            PromptKind::Title { path } => edit(path, FieldEdit::Title(text)),
+            PromptKind::Assignee { path } => {
+                edit(path, FieldEdit::Assignees(ListEdit::set(split_list(&text))))
             }
-            PromptKind::NewCard { status } => vec![Effect::Request(Request::Create {
-                title: text,
-                status,
-            })],
+            PromptKind::Labels { path } => {
+                edit(path, FieldEdit::Labels(ListEdit::set(split_list(&text))))
+            }
+            PromptKind::NewCardProduct { status } => {
+                match self
+                    .info
+                    .products
+                    .iter()
+                    .find(|p| p.eq_ignore_ascii_case(&text))
+                {
+                    Some(product) => {
+                        let kind = PromptKind::NewCard {
+                            status,
+                            product: Some(product.clone()),
+                        };
+                        self.prompt = Some(Prompt::new(kind, ""));
+                    }
+                    None => {
+                        self.message = Some(format!(
+                            "no product `{text}`; products: {}",
+                            self.info.products.join(", ")
+                        ))
+                    }
+                }
+                vec![]
+            }
+            PromptKind::NewCard { status, product } => {
+                vec![Effect::Request(Request::Create(NewCard {
+                    title: text,
+                    status: Some(status),
+                    product,
+                    ..NewCard::default()
+                }))]
+            }
         }
+    }
+
+    /// `n`: a title prompt for a card in the focused column, in the product on screen; with
+    /// several products on screen at once (kano, "all products"), ask which one first.
+    fn open_new_card_prompt(&mut self) {
+        let status = self
+            .cards
+            .columns
+            .get(self.focus_col)
+            .cloned()
+            .unwrap_or_default();
+        let kind = match (&self.cards.product, self.info.products.as_slice()) {
+            (None, [_, _, ..]) => {
+                let first = self.info.products[0].clone();
+                self.prompt = Some(Prompt::new(PromptKind::NewCardProduct { status }, first));
+                return;
+            }
+            (product, _) => PromptKind::NewCard {
+                status,
+                product: product.clone(),
+            },
+        };
+        self.prompt = Some(Prompt::new(kind, ""));
     }
 
     // ---- focus ---------------------------------------------------------------------------
@@ -525,48 +616,47 @@ impl App {
         }
         let status = self.cards.columns[target as usize].clone();
         self.pending_focus = Some(card.path.to_string());
-        vec![Effect::Request(Request::Apply {
+        vec![Effect::Request(Request::Edit {
             path: card.path.to_string(),
-            op: Op::Move(status),
-            kind: EditKind::New,
+            base: None,
+            edits: vec![FieldEdit::Status(status)],
+            force: false,
         })]
     }
 
+    /// `K`/`J`: put the focused card before the card above it or after the card below it.
     fn reorder(&mut self, step: isize) -> Vec<Effect> {
         if self.info.layout == LayoutKind::Kano {
             self.message =
                 Some("kano cards have no order field: the column is sorted by id".into());
             return vec![];
         }
-        let col = self.focus_col;
+        let slots = &self.cards.visible[self.focus_col];
         let row = self.row();
-        let slots = &self.cards.visible[col];
-        let target = row as isize + step;
-        if target < 0 || target as usize >= slots.len() {
-            return vec![];
-        }
-        let ordinal_at = |r: isize| -> Option<f64> {
-            if r < 0 {
-                return None;
-            }
-            let card = self.cards.card(*slots.get(r as usize)?)?;
-            Some(card.ordinal.unwrap_or(((r + 1) * 1000) as f64))
+        let path_at = |r: Option<usize>| -> Option<String> {
+            let slot = *slots.get(r?)?;
+            Some(self.cards.card(slot)?.path.to_string())
         };
-        let neighbour = ordinal_at(target).unwrap_or(0.0);
-        let beyond = ordinal_at(target + step);
-        let new = match beyond {
-            Some(b) => (neighbour + b) / 2.0,
-            None => neighbour + step as f64 * 1000.0,
-        };
-        let Some(card) = self.focused_card().cloned() else {
+        let Some(path) = path_at(Some(row)) else {
             return vec![];
         };
-        self.pending_focus = Some(card.path.to_string());
-        vec![Effect::Request(Request::Apply {
-            path: card.path.to_string(),
-            op: Op::Ordinal(new),
-            kind: EditKind::New,
-        })]
+        let (prev, next) = match step {
+            // Up: between the card two above and the one above.
+            s if s < 0 => match row.checked_sub(1) {
+                Some(above) => (
+                    above.checked_sub(1).and_then(|r| path_at(Some(r))),
+                    path_at(Some(above)),
+                ),
+                None => return vec![],
+            },
+            // Down: right after the card below.
+            _ => match path_at(Some(row + 1)) {
+                Some(below) => (Some(below), None),
+                None => return vec![],
+            },
+        };
+        self.pending_focus = Some(path.clone());
+        vec![Effect::Request(Request::Reorder { path, prev, next })]
     }
 
     fn shift_priority(&mut self, step: isize) -> Vec<Effect> {
@@ -574,49 +664,19 @@ impl App {
             return vec![];
         };
         let scale = &self.info.priorities;
-        let current = card
-            .priority
-            .as_deref()
-            .and_then(|p| scale.iter().position(|s| s.eq_ignore_ascii_case(p)));
-        let next = match current {
-            Some(i) => (i as isize + step).clamp(0, scale.len() as isize - 1) as usize,
-            None => scale.len() / 2,
-        };
-        if current == Some(next) {
-            self.message = Some(format!(
-                "{} is already at priority {}",
-                card.id, scale[next]
-            ));
-            return vec![];
+        match shift_priority(scale, card.priority.as_deref(), step) {
+            Some(next) => vec![Effect::Request(Request::Edit {
+                path: card.path.to_string(),
+                base: None,
+                edits: vec![FieldEdit::Priority(Some(next))],
+                force: false,
+            })],
+            None => {
+                let at = card.priority.as_deref().unwrap_or("none");
+                self.message = Some(format!("{} is already at priority {at}", card.id));
+                vec![]
+            }
         }
-        vec![Effect::Request(Request::Apply {
-            path: card.path.to_string(),
-            op: Op::Priority(scale[next].clone()),
-            kind: EditKind::New,
-        })]
-    }
-
-    /// Undo or redo: the top step of that stack, applied as an ordinary edit. It leaves the
-    /// stack only when the edit lands ([`Msg::Edited`]), so a refused one can be retried.
-    fn replay(&mut self, kind: EditKind) -> Vec<Effect> {
-        let (stack, what) = match kind {
-            EditKind::Redo => (&self.redo, "redo"),
-            _ => (&self.undo, "undo"),
-        };
-        let Some(step) = stack.last().cloned() else {
-            self.message = Some(format!("nothing to {what}"));
-            return vec![];
-        };
-        let op = if kind == EditKind::Redo {
-            step.redo
-        } else {
-            step.undo
-        };
-        vec![Effect::Request(Request::Apply {
-            path: step.path,
-            op,
-            kind,
-        })]
     }
 
     fn open_detail(&mut self) -> Vec<Effect> {
@@ -634,10 +694,15 @@ impl App {
         vec![Effect::Request(Request::LoadDetail { path })]
     }
 
-    fn open_card_prompt(&mut self, make: impl FnOnce(String, &BoardCard) -> Prompt) {
-        if let Some(card) = self.current_card() {
-            self.prompt = Some(make(card.path.to_string(), &card));
-        }
+    /// A prompt on the current card, pinned to the version on screen: the worker answers
+    /// with its content hash, and the edit is refused if the file is another version by then.
+    fn open_card_prompt(&mut self, make: impl FnOnce(String, &BoardCard) -> Prompt) -> Vec<Effect> {
+        let Some(card) = self.current_card() else {
+            return vec![];
+        };
+        let path = card.path.to_string();
+        self.prompt = Some(make(path.clone(), &card));
+        vec![Effect::Request(Request::Pin { path })]
     }
 
     fn scroll_detail(&mut self, action: Action) {
@@ -710,6 +775,10 @@ impl App {
             Msg::Preview { .. } => {}
             Msg::Snapshot { cards, problems } => {
                 self.cards.replace_all(cards);
+                self.info.priorities = priority_scale(
+                    self.info.layout,
+                    self.cards.priorities().iter().map(|p| &**p),
+                );
                 self.cards.totals = None;
                 self.problems = problems;
                 self.loaded = true;
@@ -719,6 +788,14 @@ impl App {
                 removed,
                 problems,
             } => {
+                if let Some(prompt) = self.prompt.as_mut() {
+                    let touched = |path: &str| {
+                        upserts.iter().any(|c| c.path == path) || removed.iter().any(|p| p == path)
+                    };
+                    if prompt.card_path().is_some_and(touched) {
+                        prompt.stale = true;
+                    }
+                }
                 if let Some(d) = &self.detail {
                     if upserts.iter().any(|c| c.path == d.path) {
                         effects.push(Effect::Request(Request::LoadDetail {
@@ -740,29 +817,16 @@ impl App {
                     d.body = body;
                 }
             }
-            Msg::Edited {
-                message,
-                step,
-                kind,
-            } => {
-                self.message = Some(message);
-                match (kind, step) {
-                    (EditKind::New, Some(step)) => {
-                        self.undo.push(step);
-                        self.redo.clear();
+            Msg::Edited(message) => self.message = Some(message),
+            Msg::Pinned { path, hash } => {
+                if let Some(prompt) = self.prompt.as_mut() {
+                    if prompt.card_path() == Some(path.as_str()) && prompt.base.is_none() {
+                        prompt.base = Some(hash);
                     }
-                    (EditKind::Undo, _) => {
-                        if let Some(step) = self.undo.pop() {
-                            self.redo.push(step);
-                        }
-                    }
-                    (EditKind::Redo, _) => {
-                        if let Some(step) = self.redo.pop() {
-                            self.undo.push(step);
-                        }
-                    }
-                    (EditKind::New, None) => {}
                 }
+            }
+            Msg::Confirm { question, request } => {
+                self.confirm = Some((request, format!("{question} (y/n)")));
             }
             Msg::Focus { path } => self.pending_focus = Some(path),
             Msg::Busy(what) => self.busy = what,

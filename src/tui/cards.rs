@@ -329,7 +329,7 @@ impl CardStore {
         if old.0.len() > 10_000 {
             std::thread::spawn(move || {
                 drop(old);
-                super::worker::release_free_memory();
+                super::memory::release_free_memory();
             });
         }
         self.free.clear();
@@ -434,6 +434,19 @@ impl CardStore {
 
     pub fn card(&self, slot: usize) -> Option<&BoardCard> {
         self.slots.get(slot).and_then(Option::as_ref)
+    }
+
+    /// Every priority a card on the board has, once each.
+    pub fn priorities(&self) -> Vec<Arc<str>> {
+        let mut seen: Vec<Arc<str>> = Vec::new();
+        for card in self.slots.iter().flatten() {
+            if let Some(p) = &card.priority {
+                if !seen.iter().any(|s| Arc::ptr_eq(s, p) || s == p) {
+                    seen.push(p.clone());
+                }
+            }
+        }
+        seen
     }
 
     pub fn slot_of(&self, path: &str) -> Option<usize> {

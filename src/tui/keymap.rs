@@ -209,7 +209,7 @@ pub const BINDINGS: &[Binding] = &[
         name: "assignee",
         keys: &["a"],
         layers: &[Board, Detail],
-        help: "set the assignee",
+        help: "edit the assignees (comma-separated)",
     },
     Binding {
         action: Action::EditLabels,
@@ -237,7 +237,7 @@ pub const BINDINGS: &[Binding] = &[
         name: "undo",
         keys: &["u"],
         layers: &[Board, Detail],
-        help: "undo tack's last edit",
+        help: "undo this session's last edit (exact bytes)",
     },
     Binding {
         action: Action::Redo,

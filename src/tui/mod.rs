@@ -9,6 +9,7 @@ pub mod app;
 pub mod cards;
 pub mod keymap;
 pub mod markdown;
+pub mod memory;
 pub mod theme;
 pub mod view;
 pub mod worker;
@@ -73,7 +74,7 @@ pub fn board_info(backlog: &Backlog) -> BoardInfo {
         layout: backlog.kind,
         statuses: backlog.statuses.clone(),
         products: backlog.products.iter().map(|p| p.name.clone()).collect(),
-        priorities: backlog.priorities().iter().map(|p| p.to_string()).collect(),
+        priorities: backlog.priority_scale([]),
     }
 }
 

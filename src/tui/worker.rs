@@ -1,45 +1,48 @@
-//! The board's IO side: one thread that owns the backlog, the index connection and the writer.
-//! The UI thread sends it [`Request`]s and receives [`Msg`]s; it never touches disk or SQLite.
-//! Watcher batches arrive on the same queue, so an external edit and a board edit reach the
-//! UI the same way.
+//! The board's IO side: one thread that owns the [`Session`] (backlog, index connection, the
+//! writer) and the board session's undo history. The UI thread sends it [`Request`]s and
+//! receives [`Msg`]s; it never touches disk or SQLite. Watcher batches arrive on the same
+//! queue, so an external edit and a board edit reach the UI the same way — and a board edit
+//! only once: the watcher's echo of tack's own write is recognised and dropped.
 
+use std::collections::HashMap;
 use std::sync::mpsc::{Receiver, Sender};
 
 use color_eyre::eyre::Result;
 
 use super::cards::{BoardCard, Interner};
-use crate::edit::{Change, Edit, FieldValue};
 use crate::index::query::sort_key;
 use crate::index::Index;
-use crate::item::{self, Card, Item, Problem};
-use crate::layout::{Backlog, CardField};
-use crate::writer::{self, WriteError};
-
-/// A change to one card, expressed as the user thinks of it. Undo is the inverse `Op`.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Op {
-    Move(String),
-    Title(String),
-    Priority(String),
-    Assignee(String),
-    Labels(Vec<String>),
-    Ordinal(f64),
-}
+use crate::item::{Card, Item, Problem};
+use crate::layout::fields::FieldEdit;
+use crate::layout::{Backlog, NewCard};
+use crate::session::{Direction, Done, NeedsConfirmation, Session, Step};
+use crate::writer::WriteError;
 
 /// What the UI asks of the worker.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
-    /// Apply `op` to the card at `path`. `undoable` is false for undo/redo themselves.
-    Apply {
+    /// Change fields of the card at `path`; `base` is the content hash of the version a
+    /// prompt showed (see [`Request::Pin`]), so a change made meanwhile is not overwritten.
+    Edit {
         path: String,
-        op: Op,
-        kind: EditKind,
+        base: Option<String>,
+        edits: Vec<FieldEdit>,
+        force: bool,
     },
-    Create {
-        title: String,
-        status: String,
+    /// Put the card at `path` after `prev` (or before `next`) in its column.
+    Reorder {
+        path: String,
+        prev: Option<String>,
+        next: Option<String>,
     },
+    Create(NewCard),
     Archive {
+        path: String,
+    },
+    Undo,
+    Redo,
+    /// The content hash of the card at `path` as the board shows it now, for a prompt.
+    Pin {
         path: String,
     },
     /// Re-read one file (after `$EDITOR` returned).
@@ -49,22 +52,6 @@ pub enum Request {
     LoadDetail {
         path: String,
     },
-}
-
-/// Whether an edit is new (goes on the undo stack) or is itself an undo or redo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EditKind {
-    New,
-    Undo,
-    Redo,
-}
-
-/// One undoable step: the card, and the ops that go back and forth.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UndoStep {
-    pub path: String,
-    pub undo: Op,
-    pub redo: Op,
 }
 
 /// What the worker tells the UI.
@@ -91,11 +78,18 @@ pub enum Msg {
         item: Box<Item>,
         body: String,
     },
-    /// An edit landed. `step` is set for new edits and carried back for undo/redo.
-    Edited {
-        message: String,
-        step: Option<UndoStep>,
-        kind: EditKind,
+    /// An edit, an undo or a redo landed; the message says what it did.
+    Edited(String),
+    /// The version a prompt on `path` edits.
+    Pinned {
+        path: String,
+        hash: String,
+    },
+    /// The request needs the user's yes first (kano's Ready gate); `request` is what to send
+    /// on yes.
+    Confirm {
+        question: String,
+        request: Request,
     },
     /// A card was created or moved to a new path: focus it.
     Focus {
@@ -119,21 +113,35 @@ pub enum Input {
     Watch(crate::watch::WatchEvent),
 }
 
+/// The edits of this board session, newest last: what `u` and `Ctrl-r` replay.
+#[derive(Debug, Default)]
+pub struct History {
+    pub undo: Vec<Step>,
+    pub redo: Vec<Step>,
+}
+
 /// The state the worker owns.
 pub struct Worker {
-    pub backlog: Backlog,
-    pub index: Index,
+    pub session: Session,
+    pub history: History,
+    /// Files this worker wrote, with the content hash it left (None: removed), until the
+    /// watcher reports them: that report is the echo of our own write, already on the board.
+    own_writes: HashMap<String, Option<String>>,
 }
 
 impl Worker {
     pub fn new(backlog: Backlog, index: Index) -> Worker {
-        Worker { backlog, index }
+        Worker {
+            session: Session { backlog, index },
+            history: History::default(),
+            own_writes: HashMap::new(),
+        }
     }
 
     /// The thread body: first frame from the index as it is, then reconcile with the files in
     /// the background, then serve requests until the UI hangs up.
     pub fn run(mut self, inputs: Receiver<Input>, out: Sender<Msg>, reconcile_first: bool) {
-        if let Ok((cards, counts)) = self.index.preview(PREVIEW_PER_COLUMN) {
+        if let Ok((cards, counts)) = self.session.index.preview(PREVIEW_PER_COLUMN) {
             let _ = out.send(Msg::Preview { cards, counts });
         }
         self.send_snapshot(&out);
@@ -156,7 +164,11 @@ impl Worker {
     }
 
     fn reconcile(&mut self, out: &Sender<Msg>) {
-        match self.index.reconcile(&self.backlog, &|_, _| {}) {
+        match self
+            .session
+            .index
+            .reconcile(&self.session.backlog, &|_, _| {})
+        {
             Ok(stats) if stats.changed() => self.send_snapshot(out),
             Ok(_) => {}
             Err(e) => {
@@ -169,7 +181,7 @@ impl Worker {
         match self.snapshot() {
             Ok(msg) => {
                 let _ = out.send(msg);
-                release_free_memory();
+                super::memory::release_free_memory();
             }
             Err(e) => {
                 let _ = out.send(Msg::Failed(format!("cannot read the index: {e:#}")));
@@ -184,11 +196,13 @@ impl Worker {
         use rayon::slice::ParallelSliceMut;
         let mut strings = Interner::default();
         let mut cards = Vec::new();
-        self.index
+        self.session
+            .index
             .each_card(&mut |card| cards.push(strings.compact(card)))?;
         let columns = self
+            .session
             .backlog
-            .columns(self.index.statuses()?.iter().map(String::as_str));
+            .columns(self.session.index.statuses()?.iter().map(String::as_str));
         let position: std::collections::HashMap<&str, usize> = columns
             .iter()
             .enumerate()
@@ -200,20 +214,175 @@ impl Worker {
         });
         Ok(Msg::Snapshot {
             cards,
-            problems: self.index.problems()?,
+            problems: self.session.index.problems()?,
         })
     }
 
     /// Serve one request; the messages to send back, in order.
     pub fn handle(&mut self, request: Request) -> Vec<Msg> {
-        let result = match request {
-            Request::Apply { path, op, kind } => self.apply(&path, op, kind),
-            Request::Create { title, status } => self.create(&title, &status),
-            Request::Archive { path } => self.archive(&path),
-            Request::Refresh { path } => self.refresh(&[path]),
-            Request::LoadDetail { path } => self.detail(&path),
+        let result = match &request {
+            Request::Edit {
+                path,
+                base,
+                edits,
+                force,
+            } => {
+                let done = self.session.edit(path, base.as_deref(), edits, *force);
+                self.landed(done, path, &request)
+            }
+            Request::Reorder { path, prev, next } => {
+                let done = self.session.reorder(path, prev.as_deref(), next.as_deref());
+                self.landed(done, path, &request)
+            }
+            Request::Create(card) => {
+                let done = self.session.create(card);
+                self.landed(done, "", &request)
+            }
+            Request::Archive { path } => {
+                let done = self.session.archive(path, None);
+                self.landed(done, path, &request)
+            }
+            Request::Undo => self.replay(Direction::Undo),
+            Request::Redo => self.replay(Direction::Redo),
+            Request::Pin { path } => self.pin(path),
+            Request::Refresh { path } => self.refresh(std::slice::from_ref(path)),
+            Request::LoadDetail { path } => self.detail(path),
         };
         result.unwrap_or_else(|e| vec![Msg::Failed(format!("{e:#}"))])
+    }
+
+    /// The messages for a change that landed (it goes on the undo stack), or for one that was
+    /// refused (say why; reload the card on a conflict so the board shows what is on disk).
+    fn landed(&mut self, done: Result<Done>, path: &str, request: &Request) -> Result<Vec<Msg>> {
+        let done = match done {
+            Ok(done) => done,
+            Err(err) => return self.refused(err, path, request),
+        };
+        let mut msgs = self.after_step(&done.step)?;
+        if done.step.changed_anything() {
+            self.history.undo.push(done.step.clone());
+            self.history.redo.clear();
+        }
+        if let (Some(item), Request::Create(_)) = (&done.item, request) {
+            msgs.push(Msg::Focus {
+                path: item.card.path.clone(),
+            });
+        }
+        msgs.push(Msg::Edited(done.step.what));
+        Ok(msgs)
+    }
+
+    fn refused(
+        &mut self,
+        err: color_eyre::Report,
+        path: &str,
+        request: &Request,
+    ) -> Result<Vec<Msg>> {
+        let err = match err.downcast::<NeedsConfirmation>() {
+            Ok(ask) => {
+                let request = match request.clone() {
+                    Request::Edit {
+                        path, base, edits, ..
+                    } => Request::Edit {
+                        path,
+                        base,
+                        edits,
+                        force: true,
+                    },
+                    other => other,
+                };
+                return Ok(vec![Msg::Confirm {
+                    question: ask.question,
+                    request,
+                }]);
+            }
+            Err(err) => err,
+        };
+        let mut msgs = Vec::new();
+        let reload = matches!(
+            err.downcast_ref::<WriteError>(),
+            Some(WriteError::Conflict { .. } | WriteError::Gone { .. })
+        );
+        if reload && !path.is_empty() {
+            msgs.extend(self.refresh(&[path.to_string()])?);
+        }
+        msgs.push(Msg::Failed(format!("{err:#}")));
+        Ok(msgs)
+    }
+
+    /// Undo or redo the newest step. A step whose files changed since is refused and stays
+    /// (undo never skips past it to an older edit); a step whose file is gone (archived or
+    /// renamed outside tack) is dropped with a message, so it does not block the rest.
+    fn replay(&mut self, direction: Direction) -> Result<Vec<Msg>> {
+        let (stack, what) = match direction {
+            Direction::Undo => (&mut self.history.undo, "undo"),
+            Direction::Redo => (&mut self.history.redo, "redo"),
+        };
+        let Some(step) = stack.pop() else {
+            return Ok(vec![Msg::Info(format!("nothing to {what}"))]);
+        };
+        match self.session.replay(&step, direction) {
+            Ok(replayed) => {
+                let mut msgs = self.after_step(&step)?;
+                match direction {
+                    Direction::Undo => self.history.redo.push(step),
+                    Direction::Redo => self.history.undo.push(step),
+                }
+                msgs.push(Msg::Edited(replayed.what));
+                Ok(msgs)
+            }
+            Err(err) => {
+                let gone = matches!(
+                    err.downcast_ref::<WriteError>(),
+                    Some(WriteError::Gone { .. } | WriteError::Exists { .. })
+                );
+                let message = if gone {
+                    format!(
+                        "cannot {what} \"{}\": {err}; that step is dropped",
+                        step.what
+                    )
+                } else {
+                    let stack = match direction {
+                        Direction::Undo => &mut self.history.undo,
+                        Direction::Redo => &mut self.history.redo,
+                    };
+                    stack.push(step.clone());
+                    format!("cannot {what} \"{}\": {err}", step.what)
+                };
+                Ok(vec![Msg::Failed(message)])
+            }
+        }
+    }
+
+    /// The board's copy of every file a step touched, and the note that the watcher's report
+    /// of them is our own echo.
+    fn after_step(&mut self, step: &Step) -> Result<Vec<Msg>> {
+        let paths: Vec<String> = step.paths().map(str::to_string).collect();
+        for path in &paths {
+            let hash = self.session.index.item_at(path)?.map(|(_, hash)| hash);
+            self.own_writes.insert(path.clone(), hash);
+        }
+        Ok(vec![self.cards_message(&paths)?])
+    }
+
+    /// Whether the watcher's report of `path` is the echo of this worker's own write: the
+    /// file is still as we left it.
+    fn is_own_echo(&mut self, path: &str) -> Result<bool> {
+        let Some(written) = self.own_writes.remove(path) else {
+            return Ok(false);
+        };
+        let now = self.session.index.item_at(path)?.map(|(_, hash)| hash);
+        Ok(now == written)
+    }
+
+    fn pin(&self, path: &str) -> Result<Vec<Msg>> {
+        Ok(match self.session.index.item_at(path)? {
+            Some((_, hash)) => vec![Msg::Pinned {
+                path: path.to_string(),
+                hash,
+            }],
+            None => vec![],
+        })
     }
 
     fn watch_event(&mut self, event: crate::watch::WatchEvent) -> Vec<Msg> {
@@ -229,7 +398,18 @@ impl Worker {
                         | Applied::Deleted { path, .. } => path,
                     })
                     .collect();
-                self.cards_message(&paths)
+                let mut news = Vec::new();
+                for path in paths {
+                    match self.is_own_echo(&path) {
+                        Ok(true) => {}
+                        Ok(false) => news.push(path),
+                        Err(e) => return vec![Msg::Failed(format!("{e:#}"))],
+                    }
+                }
+                if news.is_empty() {
+                    return vec![];
+                }
+                self.cards_message(&news)
                     .map(|m| vec![m])
                     .unwrap_or_else(|e| vec![Msg::Failed(format!("{e:#}"))])
             }
@@ -256,7 +436,7 @@ impl Worker {
         let mut upserts = Vec::new();
         let mut removed = Vec::new();
         for path in paths {
-            match self.index.item_at(path)? {
+            match self.session.index.item_at(path)? {
                 Some((item, _)) => upserts.push(item.card),
                 None => removed.push(path.clone()),
             }
@@ -264,15 +444,17 @@ impl Worker {
         Ok(Msg::Cards {
             upserts,
             removed,
-            problems: Some(self.index.problems()?),
+            problems: Some(self.session.index.problems()?),
         })
     }
 
     fn refresh(&mut self, paths: &[String]) -> Result<Vec<Msg>> {
-        self.index.apply_paths(&self.backlog, paths)?;
+        self.session
+            .index
+            .apply_paths(&self.session.backlog, paths)?;
         let mut msgs = vec![self.cards_message(paths)?];
         for path in paths {
-            if self.index.item_at(path)?.is_some() {
+            if self.session.index.item_at(path)?.is_some() {
                 msgs.extend(self.detail(path)?);
             }
         }
@@ -280,177 +462,13 @@ impl Worker {
     }
 
     fn detail(&self, path: &str) -> Result<Vec<Msg>> {
-        let Some((item, _)) = self.index.item_at(path)? else {
+        if self.session.index.item_at(path)?.is_none() {
             return Ok(vec![Msg::Info(format!("{path} is no longer a card"))]);
-        };
-        let bytes = std::fs::read(self.backlog.abs(path))?;
-        let body = item::decode(&bytes)
-            .ok()
-            .and_then(|text| item::split(text).ok().map(|s| s.body.to_string()))
-            .unwrap_or_default();
+        }
+        let (item, body) = self.session.read_body(path)?;
         Ok(vec![Msg::Detail {
             item: Box::new(item),
             body,
         }])
-    }
-
-    fn apply(&mut self, path: &str, op: Op, kind: EditKind) -> Result<Vec<Msg>> {
-        let Some((item, hash)) = self.index.item_at(path)? else {
-            return Ok(vec![Msg::Failed(format!("{path} is no longer a card"))]);
-        };
-        let now = chrono::Local::now().naive_local();
-        let (edit, undo) = match self.edit_for(&item, &op, now) {
-            Ok(pair) => pair,
-            Err(message) => return Ok(vec![Msg::Failed(message)]),
-        };
-        match writer::edit(&self.backlog, &mut self.index, path, &hash, &edit) {
-            Ok(new) => {
-                let message = describe(&item.card, &new.card, &op, kind);
-                let step = undo.map(|undo| UndoStep {
-                    path: path.to_string(),
-                    undo,
-                    redo: op,
-                });
-                let mut msgs = vec![Msg::Cards {
-                    upserts: vec![new.card],
-                    removed: vec![],
-                    problems: None,
-                }];
-                msgs.push(Msg::Edited {
-                    message,
-                    step,
-                    kind,
-                });
-                Ok(msgs)
-            }
-            Err(err) => self.write_failed(path, err),
-        }
-    }
-
-    /// A refused write: say why, and reload the card so the board shows what is on disk.
-    fn write_failed(&mut self, path: &str, err: WriteError) -> Result<Vec<Msg>> {
-        let mut msgs = Vec::new();
-        if matches!(err, WriteError::Conflict { .. } | WriteError::Gone { .. }) {
-            msgs.extend(self.refresh(&[path.to_string()])?);
-        }
-        msgs.push(Msg::Failed(err.to_string()));
-        Ok(msgs)
-    }
-
-    /// The layout's edit for `op`, and the op that undoes it (None when it cannot be undone).
-    fn edit_for(
-        &self,
-        item: &Item,
-        op: &Op,
-        now: chrono::NaiveDateTime,
-    ) -> Result<(Edit, Option<Op>), String> {
-        let c = &item.card;
-        let key = |field: CardField| {
-            self.backlog.key_for(field).ok_or_else(|| {
-                format!("{} cards have no {field:?} field", self.backlog.kind.name())
-            })
-        };
-        let touch = self.backlog.touch(item, now);
-        let with = |key: &str, value: FieldValue| {
-            Edit::set(Change {
-                key: key.into(),
-                value,
-                insert_after: None,
-            })
-            .and(touch.clone())
-        };
-        Ok(match op {
-            Op::Move(status) => (
-                self.backlog.move_edit(item, status, now),
-                Some(Op::Move(c.status.clone())),
-            ),
-            Op::Title(title) => (
-                with(key(CardField::Title)?, FieldValue::Text(title.clone())),
-                Some(Op::Title(c.title.clone())),
-            ),
-            Op::Priority(p) => (
-                with(key(CardField::Priority)?, FieldValue::Text(p.clone())),
-                c.priority.clone().map(Op::Priority),
-            ),
-            Op::Assignee(name) => {
-                let value = self.backlog.assignee_value(name);
-                // With several assignees, "undo" to one of them would lose the others.
-                let undo = (c.assignees.len() <= 1)
-                    .then(|| Op::Assignee(c.assignee.clone().unwrap_or_default()));
-                (with(key(CardField::Assignee)?, value), undo)
-            }
-            Op::Labels(labels) => (
-                with(key(CardField::Labels)?, FieldValue::List(labels.clone())),
-                Some(Op::Labels(c.labels.clone())),
-            ),
-            Op::Ordinal(n) => (
-                with(key(CardField::Ordinal)?, FieldValue::Number(*n)),
-                c.ordinal.map(Op::Ordinal),
-            ),
-        })
-    }
-
-    fn create(&mut self, title: &str, status: &str) -> Result<Vec<Msg>> {
-        let ids = self.index.ids()?;
-        let file = self.backlog.new_item(title, status, &ids)?;
-        match writer::create(&self.backlog, &mut self.index, &file) {
-            Ok(item) => Ok(vec![
-                Msg::Cards {
-                    upserts: vec![item.card.clone()],
-                    removed: vec![],
-                    problems: None,
-                },
-                Msg::Focus {
-                    path: item.card.path.clone(),
-                },
-                Msg::Info(format!("created {} in {}", item.card.id, item.card.status)),
-            ]),
-            Err(err) => Ok(vec![Msg::Failed(err.to_string())]),
-        }
-    }
-
-    fn archive(&mut self, path: &str) -> Result<Vec<Msg>> {
-        let Some((item, hash)) = self.index.item_at(path)? else {
-            return Ok(vec![Msg::Failed(format!("{path} is no longer a card"))]);
-        };
-        match writer::archive(&self.backlog, &mut self.index, path, &hash) {
-            Ok(dest) => Ok(vec![
-                Msg::Cards {
-                    upserts: vec![],
-                    removed: vec![path.to_string()],
-                    problems: None,
-                },
-                Msg::Info(format!("archived {} to {dest}", item.card.id)),
-            ]),
-            Err(err) => self.write_failed(path, err),
-        }
-    }
-}
-
-fn describe(old: &Card, new: &Card, op: &Op, kind: EditKind) -> String {
-    let what = match op {
-        Op::Move(_) => format!("moved {} {} → {}", new.id, old.status, new.status),
-        Op::Title(_) => format!("retitled {}", new.id),
-        Op::Priority(p) => format!("{} priority → {p}", new.id),
-        Op::Assignee(a) if a.is_empty() => format!("{} unassigned", new.id),
-        Op::Assignee(a) => format!("{} assigned to {a}", new.id),
-        Op::Labels(l) => format!("{} labels → {}", new.id, l.join(", ")),
-        Op::Ordinal(_) => format!("reordered {}", new.id),
-    };
-    match kind {
-        EditKind::New => what,
-        EditKind::Undo => format!("undo: {what}"),
-        EditKind::Redo => format!("redo: {what}"),
-    }
-}
-
-/// Hand memory freed after a large load (query buffers, sort keys, a replaced card list) back
-/// to the operating system. glibc keeps freed memory in per-thread arenas otherwise, and a
-/// board that stays open for hours should not hold on to its start-up peak.
-pub fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks the allocator's own free lists; it takes no pointers.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
