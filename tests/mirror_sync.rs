@@ -1,6 +1,7 @@
 //! `tack mirror URL` against a real PostgreSQL server: initial sync of both layouts and the
 //! real kano fixture, files winning over hand edits, two backlogs in one database, schema
 //! versions, metrics, and the password never shown.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 mod mirror_common;

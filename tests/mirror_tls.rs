@@ -3,6 +3,7 @@
 //! `PGSSLROOTCERT`) mean what they mean to psql. The server's pg_hba.conf rejects plain TCP, so
 //! every sync that succeeds here went over TLS; and a certificate that a mode must check is
 //! refused when it does not check out.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 mod mirror_common;

@@ -1,6 +1,7 @@
 //! `tack mirror URL --watch` against a real PostgreSQL server: edits, creations, deletions and
 //! renames reach the database; the database restarting mid-watch is survived. (How fast they
 //! land is a benchmark's job: benches/mirror.sh.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 mod mirror_common;

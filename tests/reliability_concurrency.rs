@@ -10,6 +10,7 @@
 //! holding the same lock tack's writer takes for its last check (so neither can drop the
 //! other's edit between a check and a rename). tack catches edits from tools that do not lock
 //! by the content hash alone: see core_index's `an_edit_based_on_an_old_read_is_refused...`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 

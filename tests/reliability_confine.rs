@@ -4,6 +4,7 @@
 //!
 //! (`tack new` with hostile titles is covered by core_cli's
 //! `hostile_titles_never_write_outside_the_backlog`.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 

@@ -6,6 +6,7 @@
 //! An unreadable card is a problem `cannot read: Permission denied` with its path, the rest of
 //! the backlog loads, and nothing is rewritten; an index directory nobody can write still
 //! lists the cards, from an in-memory index, with a notice.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! A broken index never stops tack: a truncated or garbled file, one from a future schema, a
 //! location that cannot be created, a read-only cache directory and a full disk all end with
 //! the cards listed from the files, a notice on stderr, and exit 0.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 

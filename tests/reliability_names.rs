@@ -1,6 +1,7 @@
 //! Files tack cannot use as cards are named, not hidden: a card file whose name is not UTF-8 is
 //! a problem entry (shown lossily) rather than silently skipped, and `tack move` on a broken
 //! file says what is wrong with the file rather than "no card matches".
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 

@@ -4,6 +4,7 @@
 //! guards against hanging; nothing asserts on timing.
 //!
 //! tmux is required: without it these tests fail (they do not skip).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 
@@ -463,6 +464,49 @@ fn l_moves_the_focused_card_and_only_its_status_line_changes() {
         others.iter().filter(|l| l.starts_with('+')).count() == 1,
         "{diff}"
     );
+}
+
+/// Seven edits of one card from the board (move, move back, priority up and down, title,
+/// assignees, labels), then seven `u`: the file is byte for byte as it was and `git status`
+/// is clean.
+#[test]
+fn seven_board_edits_and_seven_undos_leave_git_status_clean() {
+    let backlog = common::generate("backlogmd", 30);
+    common::git_init(backlog.path());
+    let tmux = Run::new("undo-seven", backlog.path()).start();
+    let screen = tmux.wait_for_board();
+    let id = focused_id(&screen).expect("a focused card");
+    let file = card_file(backlog.path(), &id);
+    let original = std::fs::read_to_string(&file).expect("read the card");
+    let steps: [(&[&str], &str); 7] = [
+        (&["L"], "moved"),
+        (&["H"], "moved"),
+        (&["p"], "priority"),
+        (&["P"], "priority"),
+        (&["e", "C-u", "Retitled by tmux", "Enter"], "retitled"),
+        (&["a", "C-u", "zoe, @yan", "Enter"], "assigned to zoe, @yan"),
+        (&["t", "C-u", "ui, café", "Enter"], "labels → ui, café"),
+    ];
+    for (keys, said) in steps {
+        let before = std::fs::read_to_string(&file).expect("read the card");
+        tmux.keys(keys);
+        tmux.wait_for_text(said);
+        wait_for_file(&file, "the edit", |t| t != before);
+    }
+    let edited = std::fs::read_to_string(&file).expect("read the card");
+    assert!(edited.contains("title: Retitled by tmux"), "{edited}");
+    assert!(edited.contains("  - zoe\n  - '@yan'\n"), "{edited}");
+    for n in 0..7 {
+        let before = std::fs::read_to_string(&file).expect("read the card");
+        tmux.keys(&["u"]);
+        wait_for_file(&file, &format!("undo {n}"), |t| t != before);
+    }
+    let restored = wait_for_file(&file, "the original bytes", |t| t == original);
+    assert_eq!(restored, original);
+    tmux.wait_for_text("undo: moved");
+    assert_eq!(common::git_status(backlog.path()), Vec::<String>::new());
+    tmux.keys(&["u"]);
+    tmux.wait_for_text("nothing to undo");
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Whole screens of the board on ratatui's TestBackend, as insta snapshots: the demo backlog
 //! at 40×12 (one column at a time), 100×30 and 200×50, and the detail, help, problems and
 //! search views. A change to any screen shows up as a snapshot diff to review.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 

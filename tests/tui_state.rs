@@ -1,5 +1,6 @@
 //! Board state tests: a backlog on disk, a sequence of keys, the expected state — focus,
 //! columns, messages and, for edits, the files themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! `git checkout`. After each change the test waits for the watcher to report it and then
 //! asserts that the index equals a fresh parse of the files (`tack index check`, which does not
 //! reconcile, so only the watcher can have made it pass). Timeouts are failure guards only.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 
