@@ -55,7 +55,10 @@ fn npm_install(dir: &Path) {
          install node and npm (Debian: apt-get install nodejs npm) or run scripts/test.sh, \
          which does"
     );
-    let partial = dir.with_extension(format!("partial-{}", std::process::id()));
+    let partial = dir.with_file_name(format!(
+        ".backlog.md-{VERSION}.partial-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(&partial).expect("create the peer directory");
     let out = Command::new("npm")
