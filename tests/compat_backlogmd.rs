@@ -6,6 +6,7 @@
 //!
 //! The CLI is `$TACK_BACKLOG_MD` (set by scripts/test.sh); without it, it is installed with npm
 //! into `<target dir>/peers/backlog.md-VERSION`, where scripts/test.sh puts it too.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may panic
 
 mod common;
 
