@@ -427,7 +427,9 @@ fn show(dir: &Path, reference: &str, json: bool) -> Result<()> {
     let abs = session.backlog.abs(&card.path);
     let bytes = std::fs::read(&abs).wrap_err_with(|| format!("cannot read {}", abs.display()))?;
     let text = item::decode(&bytes).map_err(|(_, m)| eyre!("{}: {m}", card.path))?;
-    let body = item::split(text)
+    let body = session
+        .backlog
+        .split(text)
         .map(|s| s.body.to_string())
         .unwrap_or_default();
     if json {

@@ -137,7 +137,7 @@ fn expected_moves(
         .iter()
         .map(|now| {
             let edit = backlog.move_edit(&item, status, *now);
-            tack::edit::apply(text, &edit)
+            tack::edit::apply(text, &edit, backlog.frontmatter_end())
                 .expect("the move applies in-process")
                 .into_bytes()
         })

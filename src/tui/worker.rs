@@ -286,7 +286,7 @@ impl Worker {
         let bytes = std::fs::read(self.backlog.abs(path))?;
         let body = item::decode(&bytes)
             .ok()
-            .and_then(|text| item::split(text).ok().map(|s| s.body.to_string()))
+            .and_then(|text| self.backlog.split(text).ok().map(|s| s.body.to_string()))
             .unwrap_or_default();
         Ok(vec![Msg::Detail {
             item: Box::new(item),
