@@ -106,8 +106,13 @@ fn product_prefix(root: &Path, dir: &str) -> Option<String> {
     })
 }
 
+/// Whether a file under `items/` is an item to kano: its `README.md` files (any case, at any
+/// depth) describe a folder and its `*.index.md` files are generated views, neither an item.
 fn is_card_name(name: &str) -> bool {
-    name.ends_with(".md") && !name.ends_with(".index.md") && !name.starts_with('.')
+    name.ends_with(".md")
+        && !name.ends_with(".index.md")
+        && !name.starts_with('.')
+        && !name.eq_ignore_ascii_case("readme.md")
 }
 
 pub fn list_files(backlog: &Backlog) -> Vec<FileStat> {
@@ -239,4 +244,23 @@ pub fn new_item(
         ),
         text,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_card_name;
+
+    #[test]
+    fn readmes_and_index_files_are_not_items() {
+        assert!(is_card_name("KABSD-TSK-0001_fix.md"));
+        for name in [
+            "README.md",
+            "readme.md",
+            "ReadMe.md",
+            "bugs.index.md",
+            ".hidden.md",
+        ] {
+            assert!(!is_card_name(name), "{name}");
+        }
+    }
 }

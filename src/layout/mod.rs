@@ -129,7 +129,7 @@ impl Backlog {
     /// Whether a root-relative path is one this layout reads as a card (used by the watcher).
     pub fn is_item_path(&self, rel: &str) -> bool {
         match self.kind {
-            LayoutKind::BacklogMd => backlog_md::is_item_path(rel),
+            LayoutKind::BacklogMd => backlog_md::is_item_path(self, rel),
             LayoutKind::Kano => kano::is_item_path(self, rel),
         }
     }
