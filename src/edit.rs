@@ -13,7 +13,7 @@ use color_eyre::eyre::{bail, eyre, Result};
 use serde_json::Value;
 use yaml_edit::{Document, ScalarStyle, ScalarValue};
 
-use crate::item::{self, Fields};
+use crate::item::{self, Fields, FrontmatterEnd};
 
 /// A new value for one frontmatter key.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,16 +91,18 @@ impl Edit {
     }
 }
 
-/// Apply `edit` to a whole file's text and return the new text.
-pub fn apply(text: &str, edit: &Edit) -> Result<String> {
-    let split = item::split(text).map_err(|e| eyre!("line {}: {}", e.line, e.message))?;
+/// Apply `edit` to a whole file's text and return the new text. `end` is the layout's rule for
+/// where the frontmatter ends (`Backlog::frontmatter_end`): read with another rule, a
+/// Backlog.md file closed by `---## Description` would be refused as never closed.
+pub fn apply(text: &str, edit: &Edit, end: FrontmatterEnd) -> Result<String> {
+    let split = item::split_with(text, end).map_err(|e| eyre!("line {}: {}", e.line, e.message))?;
     let old_fields = item::parse_yaml(&split).map_err(|e| eyre!("{}", e.message))?;
     let yaml = if edit.changes.is_empty() {
         split.yaml.to_string()
     } else {
         edit_yaml(split.yaml, &edit.changes, split.crlf())?
     };
-    let new_fields = parse_fields(&yaml)?;
+    let new_fields = parse_fields(&yaml, end)?;
     verify(&old_fields, &new_fields, &edit.changes)?;
     let body = match &edit.worklog {
         Some(line) => append_worklog(split.body, line, split.crlf()),
@@ -112,9 +114,11 @@ pub fn apply(text: &str, edit: &Edit) -> Result<String> {
     ))
 }
 
-fn parse_fields(yaml: &str) -> Result<Fields> {
+/// The keys of edited YAML, split with the file's own rule: an edit that made a line the
+/// layout would read as the end of the frontmatter loses keys here and fails the check.
+fn parse_fields(yaml: &str, end: FrontmatterEnd) -> Result<Fields> {
     let text = format!("---\n{yaml}---\n");
-    let split = item::split(&text).map_err(|e| eyre!("{}", e.message))?;
+    let split = item::split_with(&text, end).map_err(|e| eyre!("{}", e.message))?;
     item::parse_yaml(&split).map_err(|e| eyre!("the edit produced invalid YAML: {}", e.message))
 }
 
@@ -493,10 +497,41 @@ pub fn append_worklog(body: &str, line: &str, crlf: bool) -> String {
 mod tests {
     use super::*;
 
+    /// kano's rule; the tests of Backlog.md's own rule say so.
+    const EXACT: FrontmatterEnd = FrontmatterEnd::ExactDelimiter;
+    const DASHES: FrontmatterEnd = FrontmatterEnd::LineStartsWithDashes;
+
+    /// A file as Backlog.md writes it: the closing `---` runs into the first heading.
+    const RUN_ON: &str =
+        "---\nid: TASK-9\ntitle: Dashes\nstatus: To Do\ncreated_date: '2026-01-01'\n\
+                          labels: []\n---## Description\n\ntext\n---\nmore\n";
+
+    #[test]
+    fn a_run_on_closing_line_round_trips_and_is_kept_by_an_edit() {
+        assert_eq!(
+            apply(RUN_ON, &Edit::default(), DASHES).expect("no change"),
+            RUN_ON
+        );
+        let edit = Edit::set(Change::text("status", "Done"))
+            .and(Change::text("updated_date", "2026-02-02 10:00").after("created_date"));
+        let out = apply(RUN_ON, &edit, DASHES).expect("edit");
+        assert_eq!(
+            out,
+            "---\nid: TASK-9\ntitle: Dashes\nstatus: Done\ncreated_date: '2026-01-01'\n\
+             updated_date: '2026-02-02 10:00'\nlabels: []\n---## Description\n\ntext\n---\nmore\n"
+        );
+    }
+
+    #[test]
+    fn a_run_on_closing_line_is_not_frontmatter_to_kano() {
+        // Read with kano's rule, the YAML runs to the lone `---` and holds the heading.
+        assert!(apply(RUN_ON, &Edit::set(Change::text("status", "Done")), EXACT).is_err());
+    }
+
     #[test]
     fn moving_changes_one_line_and_keeps_quotes() {
         let text = "---\nid: A\nstatus: 'To Do' # comment\nlabels: [a, b]\n---\nbody\n";
-        let out = apply(text, &Edit::set(Change::text("status", "Done"))).expect("edit");
+        let out = apply(text, &Edit::set(Change::text("status", "Done")), EXACT).expect("edit");
         assert_eq!(
             out,
             "---\nid: A\nstatus: 'Done' # comment\nlabels: [a, b]\n---\nbody\n"
@@ -506,7 +541,12 @@ mod tests {
     #[test]
     fn plain_date_stays_plain() {
         let text = "---\nupdated: 2026-01-01\nstate: Proposed\n---\n";
-        let out = apply(text, &Edit::set(Change::text("updated", "2026-11-24"))).expect("edit");
+        let out = apply(
+            text,
+            &Edit::set(Change::text("updated", "2026-11-24")),
+            EXACT,
+        )
+        .expect("edit");
         assert_eq!(out, "---\nupdated: 2026-11-24\nstate: Proposed\n---\n");
     }
 
@@ -515,7 +555,7 @@ mod tests {
         let text = "---\nid: A\ncreated_date: '2026-01-01'\nlabels: []\n---\n";
         let edit =
             Edit::set(Change::text("updated_date", "2026-11-24 10:00").after("created_date"));
-        let out = apply(text, &edit).expect("edit");
+        let out = apply(text, &edit, EXACT).expect("edit");
         assert!(
             out.starts_with(
                 "---\nid: A\ncreated_date: '2026-01-01'\nupdated_date: '2026-11-24 10:00'\n"
@@ -548,7 +588,7 @@ mod tests {
         let text = "---\r\nid: A\r\nstatus: x\nlabels:\n- a\r\ncreated_date: x\r\n---\r\n";
         let edit = Edit::set(Change::text("status", "Done"))
             .and(Change::text("updated_date", "z").after("created_date"));
-        let out = apply(text, &edit).expect("edit");
+        let out = apply(text, &edit, EXACT).expect("edit");
         assert_eq!(
             out,
             "---\r\nid: A\r\nstatus: Done\nlabels:\n- a\r\ncreated_date: x\r\nupdated_date: z\r\n---\r\n"
@@ -559,7 +599,7 @@ mod tests {
     fn yaml_1_1_booleans_are_quoted() {
         for word in ["y", "Y", "n", "N", "yes", "off", "true", "null", "~", "123"] {
             let text = "---\nstatus: x\n---\n";
-            let out = apply(text, &Edit::set(Change::text("status", word))).expect("edit");
+            let out = apply(text, &Edit::set(Change::text("status", word)), EXACT).expect("edit");
             assert!(out.contains(&format!("status: '{word}'\n")), "{out}");
             assert_eq!(new_scalar(word).to_yaml_string(), format!("'{word}'"));
         }
@@ -570,7 +610,7 @@ mod tests {
     fn crlf_survives_an_insert() {
         let text = "---\r\nid: A\r\ncreated_date: x\r\n---\r\nbody\r\n";
         let edit = Edit::set(Change::text("updated_date", "y").after("created_date"));
-        let out = apply(text, &edit).expect("edit");
+        let out = apply(text, &edit, EXACT).expect("edit");
         assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
     }
 
@@ -581,14 +621,19 @@ mod tests {
             ("---\ntitle: Old\n---\n", "title: 'Tâche — café: oui'\n"),
             ("---\ntitle: 'Old'\n---\n", "title: 'Tâche — café: oui'\n"),
         ] {
-            let out =
-                apply(text, &Edit::set(Change::text("title", "Tâche — café: oui"))).expect("edit");
+            let out = apply(
+                text,
+                &Edit::set(Change::text("title", "Tâche — café: oui")),
+                EXACT,
+            )
+            .expect("edit");
             assert!(out.contains(key_line), "{out}");
             assert!(!out.contains("\\x") && !out.contains("\\u"), "{out}");
         }
         let out = apply(
             "---\ntitle: x\n---\n",
             &Edit::set(Change::text("title", "Tâche")),
+            EXACT,
         )
         .expect("edit");
         assert_eq!(out, "---\ntitle: Tâche\n---\n");
@@ -602,7 +647,7 @@ mod tests {
             value: FieldValue::List(vec!["a".into(), "b".into(), "c d".into()]),
             insert_after: None,
         });
-        let out = apply(text, &edit).expect("edit");
+        let out = apply(text, &edit, EXACT).expect("edit");
         let line = out.lines().nth(1).expect("a tags line");
         assert!(line.starts_with("tags: [") && line.ends_with(']'), "{out}");
         assert!(out.ends_with("owner: x\n---\n"), "{out}");
@@ -617,7 +662,7 @@ mod tests {
             insert_after: None,
         });
         assert_eq!(
-            apply(text, &edit).expect("edit"),
+            apply(text, &edit, EXACT).expect("edit"),
             "---\nid: A\nordinal: 3\n---\nbody\n"
         );
     }

@@ -65,7 +65,8 @@ pub struct Split<'a> {
     pub open: &'a str,
     /// The YAML between the delimiters, with its line endings.
     pub yaml: &'a str,
-    /// The closing `---` line with its line ending (may lack one at end of file).
+    /// The closing `---` line with its line ending (may lack one at end of file); under
+    /// [`FrontmatterEnd::LineStartsWithDashes`] only the `---` of a line that goes on.
     pub close: &'a str,
     /// Everything after the closing line, byte for byte.
     pub body: &'a str,
@@ -91,8 +92,42 @@ fn is_delimiter(line: &str) -> bool {
     line.trim_end_matches(['\r', '\n']).trim_end() == "---"
 }
 
-/// Split a file into BOM, frontmatter and body without copying.
+/// Where a file's frontmatter ends. The layouts' own readers disagree, and tack must read each
+/// file as the tool that owns it does, or a file that tool reads fine becomes a tack problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrontmatterEnd {
+    /// A line that is `---` alone (trailing blanks allowed): kano's rule.
+    ExactDelimiter,
+    /// The first line that *begins* with `---`, the rest of that line being body: the rule of
+    /// gray-matter, which Backlog.md reads with, so `---## Description` closes its frontmatter.
+    LineStartsWithDashes,
+}
+
+impl FrontmatterEnd {
+    /// How many bytes of `line` are the closing delimiter, if `line` closes the frontmatter:
+    /// the whole line for a lone `---`, only the dashes when the line goes on with body text
+    /// (so that text stays in the body and the writer puts it back as it was).
+    fn close_len(self, line: &str) -> Option<usize> {
+        if is_delimiter(line) {
+            return Some(line.len());
+        }
+        match self {
+            FrontmatterEnd::ExactDelimiter => None,
+            FrontmatterEnd::LineStartsWithDashes => line.starts_with("---").then_some(3),
+        }
+    }
+}
+
+/// Split a file into BOM, frontmatter and body without copying, ending the frontmatter at a
+/// lone `---` line. For a card file use `Backlog::split`, which knows its layout's rule; this
+/// is for text tack builds itself.
 pub fn split(text: &str) -> Result<Split<'_>, SplitError> {
+    split_with(text, FrontmatterEnd::ExactDelimiter)
+}
+
+/// Split a file into BOM, frontmatter and body without copying, ending the frontmatter as
+/// `end` says. `bom + open + yaml + close + body` is always the whole text.
+pub fn split_with(text: &str, end: FrontmatterEnd) -> Result<Split<'_>, SplitError> {
     let bom_len = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let (bom, rest) = text.split_at(bom_len);
     let open_len = rest.find('\n').map_or(rest.len(), |i| i + 1);
@@ -109,21 +144,21 @@ pub fn split(text: &str) -> Result<Split<'_>, SplitError> {
     let mut offset = 0;
     let mut line_no = 2u32;
     while offset < after_open.len() {
-        let end = after_open[offset..]
+        let line_end = after_open[offset..]
             .find('\n')
             .map_or(after_open.len(), |i| offset + i + 1);
-        let line = &after_open[offset..end];
-        if is_delimiter(line) {
+        let line = &after_open[offset..line_end];
+        if let Some(close_len) = end.close_len(line) {
             return Ok(Split {
                 bom,
                 open,
                 yaml: &after_open[..offset],
-                close: line,
-                body: &after_open[end..],
+                close: &line[..close_len],
+                body: &after_open[offset + close_len..],
                 yaml_first_line: 2,
             });
         }
-        offset = end;
+        offset = line_end;
         line_no += 1;
     }
     Err(SplitError {
@@ -265,6 +300,55 @@ mod tests {
             format!("{}{}{}{}{}", s.bom, s.open, s.yaml, s.close, s.body),
             text
         );
+    }
+
+    fn joined(s: &Split<'_>) -> String {
+        format!("{}{}{}{}{}", s.bom, s.open, s.yaml, s.close, s.body)
+    }
+
+    #[test]
+    fn backlog_md_rule_ends_the_frontmatter_at_a_line_beginning_with_dashes() {
+        let text = "---\r\nid: A\r\ntitle: B\r\n---## Description\r\n\r\ntext\r\n";
+        let s = split_with(text, FrontmatterEnd::LineStartsWithDashes).expect("closed");
+        assert_eq!(s.yaml, "id: A\r\ntitle: B\r\n");
+        assert_eq!(s.close, "---");
+        assert_eq!(s.body, "## Description\r\n\r\ntext\r\n");
+        assert_eq!(joined(&s), text);
+        assert_eq!(parse_yaml(&s).expect("yaml")["title"], "B");
+    }
+
+    #[test]
+    fn kano_rule_needs_a_lone_dashes_line() {
+        let text = "---\nid: A\n---## Description\n";
+        let err = split_with(text, FrontmatterEnd::ExactDelimiter).expect_err("unclosed");
+        assert!(err.message.contains("never closed"), "{err:?}");
+        // A later lone `---` (a rule in the body) closes it, taking the heading into the YAML.
+        let text = "---\nid: A\n---## Description\n---\n";
+        let s = split(text).expect("closed");
+        assert_eq!(s.yaml, "id: A\n---## Description\n");
+    }
+
+    #[test]
+    fn both_rules_read_a_plain_file_alike() {
+        for text in [
+            "---\nid: A\n---\nbody\n",
+            "\u{feff}---\r\nid: A\r\n---  \r\n",
+            "---\nid: A\n---",
+            "---\n---\n",
+        ] {
+            let exact = split_with(text, FrontmatterEnd::ExactDelimiter).expect("exact");
+            let dashes = split_with(text, FrontmatterEnd::LineStartsWithDashes).expect("dashes");
+            assert_eq!(exact, dashes, "{text:?}");
+            assert_eq!(joined(&dashes), text);
+        }
+    }
+
+    #[test]
+    fn backlog_md_rule_keeps_what_follows_the_dashes_in_the_body() {
+        let text = "---\nid: A\n----\nbody\n";
+        let s = split_with(text, FrontmatterEnd::LineStartsWithDashes).expect("closed");
+        assert_eq!((s.close, s.body), ("---", "-\nbody\n"));
+        assert_eq!(joined(&s), text);
     }
 
     #[test]

@@ -223,7 +223,9 @@ impl Session {
         let bytes =
             std::fs::read(&abs).wrap_err_with(|| format!("cannot read {}", abs.display()))?;
         let text = item::decode(&bytes).map_err(|(_, m)| eyre!("{path}: {m}"))?;
-        let body = item::split(text)
+        let body = self
+            .backlog
+            .split(text)
             .map(|s| s.body.to_string())
             .unwrap_or_default();
         Ok((item, body))

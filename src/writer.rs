@@ -64,7 +64,8 @@ pub fn edit(
         return Err(WriteError::ReadOnly { path: path.into() });
     }
     let text = item::decode(&bytes).map_err(|(_, message)| refused(path, message))?;
-    let new_text = edit::apply(text, edit).map_err(|e| refused(path, format!("{e:#}")))?;
+    let new_text = edit::apply(text, edit, backlog.frontmatter_end())
+        .map_err(|e| refused(path, format!("{e:#}")))?;
     if new_text == text {
         let item = parsed_item(backlog, path, &bytes)?;
         return Ok(Written {

@@ -56,8 +56,16 @@ impl Layout {
         format!("---\n{}---\n\n# Worklog\n\n", self.fields(id))
     }
 
+    /// Backlog.md reads only files named after its task prefix (`task-*.md`).
+    fn file_prefix(&self) -> &'static str {
+        match self.kind {
+            LayoutKind::BacklogMd => "task-",
+            LayoutKind::Kano => "",
+        }
+    }
+
     fn name(&self, id: &str, what: &str) -> String {
-        format!("{}/{id}_{what}.md", self.dir)
+        format!("{}/{}{id}_{what}.md", self.dir, self.file_prefix())
     }
 }
 
@@ -298,7 +306,8 @@ fn suite(root: &Path, l: &Layout) {
     files.push((loop_b.clone(), Vec::new(), Expect::Skipped));
     // A valid card whose file name is not UTF-8: a problem under its lossy name, never a crash.
     let mut bad_name = root.join(l.dir).into_os_string().into_vec();
-    bad_name.extend(b"/X-917_caf\xe9.md");
+    bad_name.extend(format!("/{}", l.file_prefix()).into_bytes());
+    bad_name.extend(b"X-917_caf\xe9.md");
     let bad_name = std::path::PathBuf::from(OsStr::from_bytes(&bad_name));
     std::fs::write(&bad_name, l.card("X-917")).expect("write a non-UTF-8 name");
 
@@ -360,7 +369,7 @@ fn suite(root: &Path, l: &Layout) {
             }
         }
     }
-    let lossy = format!("{}/X-917_caf\u{FFFD}.md", l.dir);
+    let lossy = format!("{}/{}X-917_caf\u{FFFD}.md", l.dir, l.file_prefix());
     assert!(
         problems.iter().any(|p| p["path"] == lossy.as_str()
             && p["message"]
@@ -465,6 +474,7 @@ fn suite(root: &Path, l: &Layout) {
 
 fn id_of(rel: &str) -> String {
     let name = rel.rsplit('/').next().expect("a name");
+    let name = name.strip_prefix("task-").unwrap_or(name);
     name.split('_').next().expect("an id").to_string()
 }
 

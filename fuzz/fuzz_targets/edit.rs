@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use tack::edit::{self, Change, Edit};
-use tack::item;
+use tack::item::{self, FrontmatterEnd};
 
 /// Statuses chosen by the first input byte: plain, spaced, and ones YAML would read as
 /// something else unless quoted.
@@ -25,11 +25,17 @@ const STATUSES: [&str; 10] = [
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else { return };
     let Ok(text) = std::str::from_utf8(rest) else { return };
-    let Ok(split) = item::split(text) else { return };
+    // Either layout's rule for where the frontmatter ends (Backlog.md's or kano's).
+    let end = if pick & 0x40 != 0 {
+        FrontmatterEnd::LineStartsWithDashes
+    } else {
+        FrontmatterEnd::ExactDelimiter
+    };
+    let Ok(split) = item::split_with(text, end) else { return };
     let Ok(old_fields) = item::parse_yaml(&split) else { return };
 
     // A no-change edit never changes a byte.
-    if let Ok(same) = edit::apply(text, &Edit::default()) {
+    if let Ok(same) = edit::apply(text, &Edit::default(), end) {
         assert_eq!(same, text, "an empty edit changed the text");
     }
 
@@ -38,8 +44,8 @@ fuzz_target!(|data: &[u8]| {
     if pick & 0x80 != 0 {
         change = change.and(Change::text("updated_date", "2024-01-02 03:04").after("created_date"));
     }
-    let Ok(new_text) = edit::apply(text, &change) else { return };
-    let new_split = item::split(&new_text).expect("an edited file still splits");
+    let Ok(new_text) = edit::apply(text, &change, end) else { return };
+    let new_split = item::split_with(&new_text, end).expect("an edited file still splits");
     assert_eq!(new_split.bom, split.bom);
     assert_eq!(new_split.open, split.open);
     assert_eq!(new_split.close, split.close);
@@ -63,6 +69,6 @@ fuzz_target!(|data: &[u8]| {
         "the status is not what was asked"
     );
     // Applying the same edit again changes nothing more.
-    let again = edit::apply(&new_text, &change).expect("the edit applies to its own result");
+    let again = edit::apply(&new_text, &change, end).expect("the edit applies to its own result");
     assert_eq!(again, new_text, "the edit is not idempotent");
 });

@@ -63,12 +63,31 @@ pub fn open(root: PathBuf) -> Result<Backlog> {
 }
 
 pub fn list_files(backlog: &Backlog) -> Vec<FileStat> {
-    walk_md(backlog, TASKS_DIR, 1, |_| true)
+    walk_md(backlog, TASKS_DIR, 1, |rel| {
+        rel.rsplit('/')
+            .next()
+            .is_some_and(|name| is_task_name(name, &backlog.task_prefix))
+    })
 }
 
-pub fn is_item_path(rel: &str) -> bool {
+/// Whether `rel` is a task file: directly in `backlog/tasks/`, named as a task.
+pub fn is_item_path(backlog: &Backlog, rel: &str) -> bool {
     rel.strip_prefix("backlog/tasks/")
-        .is_some_and(|name| !name.contains('/') && name.ends_with(".md") && !name.starts_with('.'))
+        .is_some_and(|name| !name.contains('/') && is_task_name(name, &backlog.task_prefix))
+}
+
+/// Whether a file in `tasks/` is a task to Backlog.md. It lists tasks with the glob
+/// `<prefix>-*.md` (the configured prefix in lower case), so a `README.md` or `notes.md` kept
+/// beside the tasks is not one, while `task-7.md` (no ` - Title`) is. The prefix is compared
+/// without regard to case, so `RENTL-46 - X.md` counts for `task_prefix: rentl` too.
+fn is_task_name(name: &str, prefix: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".md") else {
+        return false;
+    };
+    let Some(head) = stem.get(..prefix.len() + 1) else {
+        return false;
+    };
+    head.ends_with('-') && head[..prefix.len()].eq_ignore_ascii_case(prefix)
 }
 
 pub fn to_item(rel: &str, fields: Fields) -> std::result::Result<Item, MappingError> {
@@ -261,4 +280,41 @@ pub fn file_title(title: &str) -> String {
 /// reader takes them for booleans and numbers).
 pub(crate) fn yaml_scalar(text: &str) -> String {
     crate::edit::new_scalar(text).to_yaml_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_task_name;
+
+    #[test]
+    fn task_files_are_the_ones_backlog_md_globs() {
+        for name in [
+            "task-1 - Fix it.md",
+            "task-12.3 - Sub task.md",
+            "TASK-4 - Upper.md",
+            "task-7.md",
+            "task-renamed - By hand.md",
+        ] {
+            assert!(is_task_name(name, "task"), "{name}");
+        }
+        for name in [
+            "README.md",
+            "readme.md",
+            "notes.md",
+            "task.md",
+            "tasks-1 - X.md",
+            "draft-1 - X.md",
+            "task-1 - X.txt",
+        ] {
+            assert!(!is_task_name(name, "task"), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_configured_prefix_is_matched_without_case() {
+        assert!(is_task_name("rentl-46 - X.md", "RENTL"));
+        assert!(is_task_name("RENTL-46 - X.md", "rentl"));
+        assert!(!is_task_name("task-46 - X.md", "RENTL"));
+        assert!(!is_task_name("ré-1 - X.md", "r"));
+    }
 }

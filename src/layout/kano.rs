@@ -117,8 +117,13 @@ fn derive_prefix(product: &str) -> String {
     }
 }
 
+/// Whether a file under `items/` is an item to kano: its `README.md` files (any case, at any
+/// depth) describe a folder and its `*.index.md` files are generated views, neither an item.
 fn is_card_name(name: &str) -> bool {
-    name.ends_with(".md") && !name.ends_with(".index.md") && !name.starts_with('.')
+    name.ends_with(".md")
+        && !name.ends_with(".index.md")
+        && !name.starts_with('.')
+        && !name.eq_ignore_ascii_case("readme.md")
 }
 
 pub fn list_files(backlog: &Backlog) -> Vec<FileStat> {
@@ -357,4 +362,34 @@ pub fn empty_ready_sections(body: &str) -> Vec<&'static str> {
         .filter(|name| !filled.contains(name))
         .copied()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{empty_ready_sections, is_card_name};
+
+    #[test]
+    fn ready_gate_names_the_empty_sections() {
+        let body = "\n# Context\nWhy.\n\n# Goal\n\n# Approach\n  \n# Acceptance Criteria\n- [ ] works\n# Worklog\nx\n";
+        assert_eq!(empty_ready_sections(body), vec!["Goal", "Approach"]);
+        assert_eq!(
+            empty_ready_sections("## Context\ntext\n"),
+            vec!["Context", "Goal", "Approach", "Acceptance Criteria"],
+            "kano reads level-one headings only"
+        );
+    }
+
+    #[test]
+    fn readmes_and_index_files_are_not_items() {
+        assert!(is_card_name("KABSD-TSK-0001_fix.md"));
+        for name in [
+            "README.md",
+            "readme.md",
+            "ReadMe.md",
+            "bugs.index.md",
+            ".hidden.md",
+        ] {
+            assert!(!is_card_name(name), "{name}");
+        }
+    }
 }

@@ -20,7 +20,7 @@ use std::path::{Component, Path, PathBuf};
 use color_eyre::eyre::{bail, Result, WrapErr};
 use serde::Serialize;
 
-use crate::item::{self, Fields, Item, Problem};
+use crate::item::{self, Fields, FrontmatterEnd, Item, Problem};
 
 /// Which layout a backlog uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -136,7 +136,7 @@ impl Backlog {
     /// Whether a root-relative path is one this layout reads as a card (used by the watcher).
     pub fn is_item_path(&self, rel: &str) -> bool {
         match self.kind {
-            LayoutKind::BacklogMd => backlog_md::is_item_path(rel),
+            LayoutKind::BacklogMd => backlog_md::is_item_path(self, rel),
             LayoutKind::Kano => kano::is_item_path(self, rel),
         }
     }
@@ -261,7 +261,7 @@ impl Backlog {
             Ok(text) => text,
             Err((line, message)) => return problem(Some(line), message),
         };
-        let split = match item::split(text) {
+        let split = match self.split(text) {
             Ok(split) => split,
             Err(err) => return problem(Some(err.line), err.message.to_string()),
         };
@@ -277,6 +277,26 @@ impl Backlog {
             Ok(item) => Parsed::Item(Box::new(item)),
             Err(missing) => problem(Some(key_line(&split, &missing.key)), missing.message),
         }
+    }
+
+    /// How this layout's own tool finds the end of a card's frontmatter: Backlog.md reads with
+    /// gray-matter, which stops at the first line beginning with `---` (its own files have
+    /// `---## Description`); kano needs a lone `---` line.
+    pub fn frontmatter_end(&self) -> FrontmatterEnd {
+        match self.kind {
+            LayoutKind::BacklogMd => FrontmatterEnd::LineStartsWithDashes,
+            LayoutKind::Kano => FrontmatterEnd::ExactDelimiter,
+        }
+    }
+
+    /// Split a card file of this layout into frontmatter and body, as its own tool would.
+    /// Every reader of card files goes through here, so the board, `show`, the mirror and the
+    /// writer all agree on where the body begins.
+    pub fn split<'a>(
+        &self,
+        text: &'a str,
+    ) -> std::result::Result<item::Split<'a>, item::SplitError> {
+        item::split_with(text, self.frontmatter_end())
     }
 
     /// The frontmatter key holding the status, and the one holding the last-updated date.

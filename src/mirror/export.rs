@@ -59,7 +59,10 @@ pub fn export(dir: &Path) -> Result<()> {
         let bytes =
             std::fs::read(&abs).wrap_err_with(|| format!("cannot read {}", abs.display()))?;
         let text = item::decode(&bytes).map_err(|(_, m)| eyre!("{}: {m}", card.path))?;
-        let split = item::split(text).map_err(|e| eyre!("{}: {}", card.path, e.message))?;
+        let split = session
+            .backlog
+            .split(text)
+            .map_err(|e| eyre!("{}: {}", card.path, e.message))?;
         let head_len = text.len() - split.body.len();
         let Item { card, fields } = item;
         items.push(Exported {

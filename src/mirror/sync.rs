@@ -466,7 +466,7 @@ fn finish_rows(
 fn row_of(backlog: &Backlog, path: &str, indexed: Option<Indexed>) -> Option<Row> {
     let bytes = std::fs::read(backlog.abs(path)).ok()?;
     let text = item::decode(&bytes).ok()?;
-    let body = item::split(text).ok()?.body.to_string();
+    let body = backlog.split(text).ok()?.body.to_string();
     match indexed {
         Some(ix) if ix.hash == item::content_hash(&bytes) => Some(Row {
             card: ix.card,

@@ -237,7 +237,7 @@ pub const BINDINGS: &[Binding] = &[
         name: "undo",
         keys: &["u"],
         layers: &[Board, Detail],
-        help: "undo this session's last edit (exact bytes)",
+        help: "undo this session's last edit",
     },
     Binding {
         action: Action::Redo,

@@ -108,8 +108,10 @@ pub fn git_diff(dir: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Card files of a backlog counted without tack: Backlog.md `backlog/tasks/*.md`; kano every
-/// `.md` under `_kano/backlog/products/*/items/` except `*.index.md`. Root-relative, sorted.
+/// Card files of a backlog counted without tack, by the layouts' own rules: Backlog.md
+/// `backlog/tasks/<task_prefix>-*.md` (its glob, prefix compared without case); kano every
+/// `.md` under `_kano/backlog/products/*/items/` except `*.index.md` and `README.md` files.
+/// Root-relative, sorted.
 pub fn item_files(root: &Path) -> std::collections::BTreeSet<String> {
     let rel = |p: &Path| {
         p.strip_prefix(root)
@@ -121,9 +123,14 @@ pub fn item_files(root: &Path) -> std::collections::BTreeSet<String> {
     let mut out = std::collections::BTreeSet::new();
     let tasks = root.join("backlog/tasks");
     if tasks.is_dir() {
+        let head = format!("{}-", task_prefix(root).to_lowercase());
         for entry in std::fs::read_dir(&tasks).expect("read backlog/tasks") {
             let path = entry.expect("dir entry").path();
-            if path.is_file() && path.extension().is_some_and(|e| e == "md") {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            if path.is_file() && name.ends_with(".md") && name.starts_with(&head) {
                 out.insert(rel(&path));
             }
         }
@@ -134,13 +141,27 @@ pub fn item_files(root: &Path) -> std::collections::BTreeSet<String> {
         let items = product.expect("dir entry").path().join("items");
         for entry in walkdir::WalkDir::new(&items).into_iter().flatten() {
             let name = entry.file_name().to_string_lossy();
-            if entry.file_type().is_file() && name.ends_with(".md") && !name.ends_with(".index.md")
+            if entry.file_type().is_file()
+                && name.ends_with(".md")
+                && !name.ends_with(".index.md")
+                && !name.eq_ignore_ascii_case("readme.md")
             {
                 out.insert(rel(entry.path()));
             }
         }
     }
     out
+}
+
+/// The `task_prefix` of a Backlog.md `backlog/config.yml` (`task` when it has none).
+pub fn task_prefix(root: &Path) -> String {
+    let config = std::fs::read_to_string(root.join("backlog/config.yml")).unwrap_or_default();
+    config
+        .lines()
+        .find_map(|l| l.strip_prefix("task_prefix:"))
+        .map(|v| v.trim().trim_matches(['"', '\'']).to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "task".into())
 }
 
 /// Run `tack ARGS`, assert success and parse stdout as JSON.
