@@ -510,35 +510,28 @@ impl Session {
     /// step left it (or found it, for redo); otherwise nothing is written and the error names
     /// the file that changed.
     pub fn replay(&mut self, step: &Step, direction: Direction) -> Result<Step> {
-        let moves: Vec<(&str, Option<&[u8]>, Option<&[u8]>)> = step
+        let mut puts: Vec<Put> = step
             .files
             .iter()
-            .map(|f| {
-                let (from, to) = match direction {
-                    Direction::Undo => (&f.after, &f.before),
-                    Direction::Redo => (&f.before, &f.after),
-                };
-                (f.path.as_str(), from.as_deref(), to.as_deref())
+            .map(|f| match direction {
+                Direction::Undo => Put::of(&f.path, &f.after, &f.before),
+                Direction::Redo => Put::of(&f.path, &f.before, &f.after),
             })
-            .filter(|(_, from, to)| from != to)
+            .filter(|put| put.from != put.to)
             .collect();
-        let hash = |bytes: Option<&[u8]>| bytes.map(item::content_hash);
-        for (path, from, _) in &moves {
-            writer::check_unchanged(&self.backlog, path, hash(*from).as_deref())?;
+        for put in &puts {
+            writer::check_unchanged(&self.backlog, put.path, put.expect().as_deref())?;
         }
         // Files come back before others go away, so an interrupted replay never leaves a card
         // in neither place.
-        let (creates, rest): (Vec<_>, Vec<_>) =
-            moves.into_iter().partition(|(_, from, _)| from.is_none());
-        let (writes, removes): (Vec<_>, Vec<_>) =
-            rest.into_iter().partition(|(_, _, to)| to.is_some());
-        for (path, from, to) in creates.into_iter().chain(writes).chain(removes) {
+        puts.sort_by_key(|put| (put.from.is_some(), put.to.is_none()));
+        for put in &puts {
             writer::put(
                 &self.backlog,
                 &mut self.index,
-                path,
-                hash(from).as_deref(),
-                to,
+                put.path,
+                put.expect().as_deref(),
+                put.to,
             )?;
         }
         let prefix = match direction {
@@ -549,6 +542,28 @@ impl Session {
             what: format!("{prefix}: {}", step.what),
             files: step.files.clone(),
         })
+    }
+}
+
+/// One file of a replayed step: from the bytes it must have now to the bytes it gets.
+struct Put<'a> {
+    path: &'a str,
+    from: Option<&'a [u8]>,
+    to: Option<&'a [u8]>,
+}
+
+impl<'a> Put<'a> {
+    fn of(path: &'a str, from: &'a Option<Vec<u8>>, to: &'a Option<Vec<u8>>) -> Put<'a> {
+        Put {
+            path,
+            from: from.as_deref(),
+            to: to.as_deref(),
+        }
+    }
+
+    /// The content hash the file must have now (`None`: there must be no file).
+    fn expect(&self) -> Option<String> {
+        self.from.map(item::content_hash)
     }
 }
 

@@ -408,3 +408,192 @@ fn kano_owner_is_set_cleared_to_null_and_restored_by_undo() {
     b.press("u");
     assert!(read(&path).contains("\nowner: zoe\n"), "{}", read(&path));
 }
+
+/// Write `text` over the card at `path` as an editor would, and tell the board (as the
+/// watcher would after re-reading it).
+fn external_edit(b: &mut Board, path: &std::path::Path, text: &str) {
+    fs::write(path, text).expect("write");
+    let rel = path
+        .strip_prefix(&b.root)
+        .expect("inside")
+        .to_string_lossy()
+        .into_owned();
+    let msgs = b
+        .worker
+        .handle(tack::tui::worker::Request::Refresh { path: rel });
+    b.deliver(msgs);
+}
+
+#[test]
+fn the_assignee_prompt_shows_every_assignee_and_splits_what_is_typed_on_commas() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    b.press("a<c-u>").type_text("@zoe, yan").press("<enter>");
+    assert!(
+        read(&path).contains("assignee:\n  - '@zoe'\n  - yan\n"),
+        "{}",
+        read(&path)
+    );
+    b.press("a");
+    assert_eq!(
+        b.app.prompt.as_ref().map(|p| p.text.as_str()),
+        Some("@zoe, yan"),
+        "both assignees are in the prompt"
+    );
+    b.type_text(", kim").press("<enter>");
+    assert!(
+        read(&path).contains("assignee:\n  - '@zoe'\n  - yan\n  - kim\n"),
+        "saving the prompt keeps the others: {}",
+        read(&path)
+    );
+}
+
+#[test]
+fn a_prompt_never_saves_over_a_change_made_on_disk_while_it_was_open() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    // The watcher told the board: the prompt knows its version is stale.
+    b.press("e<c-u>").type_text("Mine");
+    let theirs = read(&path).replacen("\ntitle: ", "\ntitle: Theirs ", 1);
+    external_edit(&mut b, &path, &theirs);
+    b.press("<enter>");
+    assert_eq!(read(&path), theirs, "the other edit survives");
+    b.assert_message_contains("changed on disk");
+    // The change has not reached the board yet: the pinned version still refuses it.
+    b.press("e<c-u>").type_text("Mine again");
+    let theirs_again = read(&path).replacen("\ntitle: ", "\ntitle: Again ", 1);
+    fs::write(&path, &theirs_again).expect("write");
+    b.press("<enter>");
+    assert_eq!(read(&path), theirs_again, "the other edit survives");
+    b.assert_message_contains("changed on disk");
+}
+
+#[test]
+fn reorder_between_equal_ordinals_renumbers_the_column_as_backlog_md_does() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let order = b.column_ids(0);
+    assert!(order.len() >= 3, "{order:?}");
+    // Give the first two cards the same ordinal, as a merge or a hand edit can.
+    b.press("g");
+    let first = b.focused_path();
+    b.press("j");
+    let second = b.focused_path();
+    for path in [&first, &second] {
+        let text = read(path);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("ordinal: "))
+            .expect("an ordinal")
+            .to_string();
+        external_edit(&mut b, path, &text.replacen(&line, "ordinal: 500", 1));
+    }
+    let before = b.column_ids(0);
+    b.press("g").press("jj").press("K");
+    let after = b.column_ids(0);
+    assert_eq!(
+        after[1], before[2],
+        "the third card is now second: {after:?}"
+    );
+    assert_eq!(after[2], before[1]);
+    b.press("u");
+    assert_eq!(b.column_ids(0), before, "one undo restores the order");
+}
+
+#[test]
+fn lowering_a_priority_the_scale_cannot_place_goes_to_the_bottom_never_up() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    let text = read(&path);
+    let text = match text.lines().find(|l| l.starts_with("priority: ")) {
+        Some(line) => text.replacen(line, "priority: critical", 1),
+        None => text.replacen("\n---\n", "\npriority: critical\n---\n", 1),
+    };
+    external_edit(&mut b, &path, &text);
+    assert_eq!(
+        b.app
+            .focused_card()
+            .and_then(|c| c.priority.as_deref().map(str::to_string)),
+        Some("critical".to_string()),
+        "an unknown priority is kept and shown"
+    );
+    b.press("P");
+    assert!(read(&path).contains("\npriority: low\n"), "{}", read(&path));
+    b.press("P");
+    b.assert_message_contains("already at priority low");
+    b.press("p");
+    assert!(read(&path).contains("\npriority: medium\n"));
+}
+
+#[test]
+fn kano_new_card_asks_for_the_product_and_the_ready_gate_asks_before_moving() {
+    let dir = common::kano_fixture();
+    let mut b = Board::open(dir.path(), 160, 40);
+    assert!(b.app.info.products.len() > 1);
+    b.press("n");
+    assert_eq!(
+        b.app.prompt.as_ref().map(|p| p.label()),
+        Some("new card in product: ")
+    );
+    b.press("<c-u>")
+        .type_text("kano-commit-convention-skill")
+        .press("<enter>")
+        .type_text("Gate me")
+        .press("<enter>");
+    b.assert_message_contains("created KCC-TSK-");
+    let path = b.focused_path();
+    assert!(path
+        .to_string_lossy()
+        .contains("/kano-commit-convention-skill/items/task/"));
+    b.press("L");
+    b.assert_message_contains("moved");
+    let status = |b: &Board| b.app.focused_card().map(|c| c.status.to_string());
+    assert_eq!(
+        status(&b).as_deref(),
+        Some("Planned"),
+        "{:?}",
+        b.app.message
+    );
+    b.press("L");
+    let question = b
+        .app
+        .confirm
+        .as_ref()
+        .map(|(_, q)| q.clone())
+        .unwrap_or_default();
+    assert!(
+        question.contains("Context, Goal, Approach, Acceptance Criteria"),
+        "{question}"
+    );
+    b.press("n");
+    assert_eq!(status(&b).as_deref(), Some("Planned"), "no means no");
+    b.press("L").press("y");
+    assert_eq!(status(&b).as_deref(), Some("Ready"));
+    assert!(read(&path).contains("\nstate: Ready\n"));
+}
+
+#[test]
+fn every_board_edit_of_one_card_undoes_to_the_original_bytes() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    let original = read(&path);
+    b.press("L")
+        .press("p")
+        .press("e<c-u>")
+        .type_text("Café — crème")
+        .press("<enter>");
+    b.press("a<c-u>").type_text("x, y").press("<enter>");
+    b.press("t<c-u>").type_text("one").press("<enter>");
+    b.press("P").press("H");
+    assert_ne!(read(&path), original);
+    for _ in 0..7 {
+        b.press("u");
+    }
+    assert_eq!(read(&path), original);
+    b.press("u");
+    b.assert_message_contains("nothing to undo");
+}

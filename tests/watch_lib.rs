@@ -298,3 +298,59 @@ fn a_file_whose_name_is_not_utf8_is_followed_as_it_comes_and_goes() {
     assert_eq!(live.session().index.problems().expect("problems"), vec![]);
     live.assert_matches_files();
 }
+
+/// The board's own edit reaches it once: the watcher reports tack's write like any other, and
+/// the worker recognises it as its own echo; a change made by someone else still comes through.
+#[test]
+fn the_boards_own_edit_arrives_once_and_others_still_arrive() {
+    use tack::layout::fields::FieldEdit;
+    use tack::tui::worker::{Msg, Request, Worker};
+    let dir = common::generate("backlogmd", 6);
+    let cache = tempfile::tempdir().expect("cache");
+    let mut live = Live::start(dir.path(), cache.path());
+    let mut index = Index::open_at(&live.backlog, &live.index_path).expect("index");
+    index
+        .reconcile(&live.backlog, &|_, _| {})
+        .expect("reconcile");
+    let mut worker = Worker::new(live.backlog.clone(), index);
+    let cards = worker
+        .session
+        .index
+        .cards(&worker.session.backlog, &Default::default())
+        .expect("cards");
+    let path = cards[0].path.clone();
+    let msgs = worker.handle(Request::Edit {
+        path: path.clone(),
+        base: None,
+        edits: vec![FieldEdit::Title("Edited on the board".into())],
+        force: false,
+    });
+    let cards_msgs = |msgs: &[Msg]| {
+        msgs.iter()
+            .filter(|m| matches!(m, Msg::Cards { upserts, .. } if upserts.iter().any(|c| c.path == path)))
+            .count()
+    };
+    assert_eq!(
+        cards_msgs(&msgs),
+        1,
+        "the edit's own reply carries the card"
+    );
+    // The watcher reports the write (the board's listener has not seen it)...
+    let applied = live.applied_on(&path);
+    let event = WatchEvent::Applied(vec![applied]);
+    // ...and the worker drops that echo.
+    assert_eq!(cards_msgs(&worker.watch_event(event)), 0, "no second copy");
+    // A change from outside is not mistaken for an echo.
+    let abs = dir.path().join(&path);
+    let text = fs::read_to_string(&abs).expect("read");
+    fs::write(
+        &abs,
+        text.replacen("Edited on the board", "Edited in vim", 1),
+    )
+    .expect("write");
+    let applied = live.applied_on(&path);
+    assert_eq!(
+        cards_msgs(&worker.watch_event(WatchEvent::Applied(vec![applied]))),
+        1
+    );
+}

@@ -385,7 +385,8 @@ impl Worker {
         })
     }
 
-    fn watch_event(&mut self, event: crate::watch::WatchEvent) -> Vec<Msg> {
+    /// A watcher report: the cards it changed, except the echo of our own writes.
+    pub fn watch_event(&mut self, event: crate::watch::WatchEvent) -> Vec<Msg> {
         use crate::index::reconcile::Applied;
         use crate::watch::WatchEvent;
         match event {
