@@ -55,5 +55,12 @@ if [ "$("$TACK_BACKLOG_MD" --version 2>/dev/null)" != "$backlog_md_version" ]; t
         exit 1
     fi
 fi
+# The no-panic rule (unwrap, expect, panic denied outside tests; see Cargo.toml's lints) is a
+# clippy lint: check it where clippy is installed. Warnings are shown, denied lints fail.
+if cargo clippy --version >/dev/null 2>&1; then
+    cargo clippy --locked --all-targets --quiet
+else
+    echo "cargo clippy is not installed: skipping the lint check (rustup component add clippy)" >&2
+fi
 # --no-fail-fast: a failing test binary must not hide the results of the ones after it.
 cargo test --locked --no-fail-fast "$@"

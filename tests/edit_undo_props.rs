@@ -160,6 +160,24 @@ fn request(worker: &Worker, action: &Action) -> Option<Request> {
     }
 }
 
+/// Make every other task depend on TASK-1, so archiving it cleans their dependencies (and
+/// undoing the archive must put them back).
+fn depend_on_the_first_card(root: &Path) {
+    for entry in std::fs::read_dir(root.join("backlog/tasks")).expect("tasks") {
+        let path = entry.expect("entry").path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if name.starts_with("task-1 ") || !name.ends_with(".md") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read");
+        let text = text.replacen("dependencies: []", "dependencies:\n  - TASK-1", 1);
+        std::fs::write(&path, text).expect("write");
+    }
+}
+
 fn failures(msgs: &[Msg]) -> Vec<String> {
     msgs.iter()
         .filter_map(|m| match m {
@@ -175,6 +193,9 @@ fn edits_then_undos_restore_every_byte(
 ) -> Result<(), TestCaseError> {
     let dir = common::generate(format, 8);
     let root = dir.path();
+    if format == "backlogmd" {
+        depend_on_the_first_card(root);
+    }
     let original = tree(root);
     let mut fx = open(root);
     let mut landed = 0;
@@ -307,4 +328,42 @@ fn a_step_whose_card_is_gone_does_not_block_the_rest() {
     let msgs = fx.worker.handle(Request::Undo);
     assert!(failures(&msgs).is_empty(), "{msgs:?}");
     assert_eq!(std::fs::read(root.join(&a)).ok(), original.get(&a).cloned());
+}
+
+/// Archiving a card others depend on edits them too; one undo puts every file back.
+#[test]
+fn undoing_an_archive_brings_the_card_and_its_dependents_back() {
+    let dir = common::generate("backlogmd", 5);
+    let root = dir.path();
+    depend_on_the_first_card(root);
+    let original = tree(root);
+    let mut fx = open(root);
+    let first = fx
+        .worker
+        .session
+        .index
+        .resolve(&fx.worker.session.backlog, "TASK-1")
+        .expect("resolve")
+        .remove(0);
+    let msgs = fx.worker.handle(Request::Archive { path: first.path });
+    assert!(failures(&msgs).is_empty(), "{msgs:?}");
+    let archived = tree(root);
+    let edited: Vec<&String> = original
+        .iter()
+        .filter(|(path, bytes)| archived.get(*path) != Some(*bytes))
+        .map(|(path, _)| path)
+        .collect();
+    let dependents = original
+        .values()
+        .filter(|bytes| String::from_utf8_lossy(bytes).contains("\n  - TASK-1\n"))
+        .count();
+    assert!(dependents >= 3, "the fixture has dependents: {dependents}");
+    assert_eq!(
+        edited.len(),
+        dependents + 1,
+        "the archived card and its dependents: {edited:?}"
+    );
+    let msgs = fx.worker.handle(Request::Undo);
+    assert!(failures(&msgs).is_empty(), "{msgs:?}");
+    assert!(tree(root) == original, "every file as it was");
 }
