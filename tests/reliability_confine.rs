@@ -211,7 +211,7 @@ fn the_editor_gets_the_path_as_an_argument_never_a_shell_line() {
     std::env::set_var("EDITOR", "/bin/false");
     let cwd = std::env::current_dir().expect("cwd");
     std::env::set_current_dir(scratch.path()).expect("cd");
-    let result = tack::tui::run_editor(&root, name);
+    let result = tack::tui::run_editor(&root, name, None);
     std::env::set_current_dir(cwd).expect("cd back");
     result.expect("the editor ran");
 

@@ -60,3 +60,30 @@ fn live_search_100x30() {
 fn archive_confirmation_100x30() {
     insta::assert_snapshot!(screen(100, 30, "x"));
 }
+
+/// Every layer of the stack at an editor split's 80×24 and the smallest supported 40×12: the
+/// board, the detail pane (scrolled to its end), the help (scrolled to its last line, where
+/// the glyph legend is), the problems view, a title prompt wider than the screen, and the
+/// archive question (its `(y/n)` must show at 40 columns).
+#[test]
+fn every_layer_at_80x24_and_40x12() {
+    let layers = [
+        ("board", ""),
+        ("detail_end", "lj<enter>G"),
+        ("help_end", "?G"),
+        ("problems", "!"),
+        (
+            "prompt_scrolled",
+            "e a title long enough to scroll past the right edge",
+        ),
+        ("archive_question", "x"),
+    ];
+    for (width, height) in [(80, 24), (40, 12)] {
+        for (name, keys) in layers {
+            insta::assert_snapshot!(
+                format!("{name}_{width}x{height}"),
+                screen(width, height, keys)
+            );
+        }
+    }
+}

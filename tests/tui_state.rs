@@ -7,7 +7,7 @@ mod common;
 use std::fs;
 
 use common::board::{demo_copy, Board};
-use tack::tui::app::Overlay;
+use tack::tui::keymap::Layer;
 use tack::tui::worker::Msg;
 
 fn read(path: &std::path::Path) -> String {
@@ -114,7 +114,7 @@ fn search_filters_live_and_escape_clears_it() {
     assert_eq!(b.app.cards.visible_len(), 0);
     b.press("<esc>");
     assert_eq!(b.app.cards.visible_len(), total);
-    assert!(b.app.prompt.is_none());
+    assert!(b.app.prompt().is_none());
 }
 
 #[test]
@@ -324,15 +324,15 @@ fn detail_pane_loads_the_body_and_follows_edits() {
     let dir = demo_copy();
     let mut b = Board::open(dir.path(), 120, 40);
     b.press("<enter>");
-    assert_eq!(b.app.overlays, vec![Overlay::Detail]);
-    let detail = b.app.detail.as_ref().expect("detail");
+    assert_eq!(b.app.top_layer(), Layer::Detail);
+    let detail = b.app.detail().expect("detail");
     assert!(
         detail.body.contains("Brute-force attempts"),
         "{}",
         detail.body
     );
     b.press("L");
-    let detail = b.app.detail.as_ref().expect("detail");
+    let detail = b.app.detail().expect("detail");
     let status = detail.item.as_ref().map(|i| i.card.status.clone());
     assert_eq!(
         status.as_deref(),
@@ -340,8 +340,8 @@ fn detail_pane_loads_the_body_and_follows_edits() {
         "the pane shows the moved card"
     );
     b.press("<esc>");
-    assert!(b.app.overlays.is_empty());
-    assert!(b.app.detail.is_none());
+    assert_eq!(b.app.top_layer(), Layer::Board);
+    assert!(b.app.detail().is_none());
 }
 
 #[test]
@@ -355,7 +355,7 @@ fn problems_view_lists_unreadable_files_with_their_line() {
         .ends_with("task-29 - Translate-the-settings-page.md"));
     assert!(problem.line.is_some());
     b.press("!");
-    assert_eq!(b.app.overlays, vec![Overlay::Problems]);
+    assert_eq!(b.app.top_layer(), Layer::Problems);
     b.press("q");
     assert!(b.quit);
 }
@@ -437,7 +437,7 @@ fn the_assignee_prompt_shows_every_assignee_and_splits_what_is_typed_on_commas()
     );
     b.press("a");
     assert_eq!(
-        b.app.prompt.as_ref().map(|p| p.text.as_str()),
+        b.app.prompt().map(|p| p.text()),
         Some("@zoe, yan"),
         "both assignees are in the prompt"
     );
@@ -535,7 +535,7 @@ fn kano_new_card_asks_for_the_product_and_the_ready_gate_asks_before_moving() {
     assert!(b.app.info.products.len() > 1);
     b.press("n");
     assert_eq!(
-        b.app.prompt.as_ref().map(|p| p.label()),
+        b.app.prompt().map(|p| p.label()),
         Some("new card in product: ")
     );
     b.press("<c-u>")
@@ -558,12 +558,7 @@ fn kano_new_card_asks_for_the_product_and_the_ready_gate_asks_before_moving() {
         b.app.message
     );
     b.press("L");
-    let question = b
-        .app
-        .confirm
-        .as_ref()
-        .map(|(_, q)| q.clone())
-        .unwrap_or_default();
+    let question = b.app.confirm().unwrap_or_default().to_string();
     assert!(
         question.contains("Context, Goal, Approach, Acceptance Criteria"),
         "{question}"
@@ -596,4 +591,138 @@ fn every_board_edit_of_one_card_undoes_to_the_original_bytes() {
     assert_eq!(read(&path), original);
     b.press("u");
     b.assert_message_contains("nothing to undo");
+}
+
+#[test]
+fn keys_go_to_the_top_layer_only() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let first = b.focused_id();
+    // A prompt over the board: `q` and `j` are letters, Ctrl-c still quits.
+    b.press("/qj");
+    assert_eq!(b.app.prompt().map(|p| p.text()), Some("qj"));
+    assert!(!b.quit);
+    b.press("<esc>");
+    assert_eq!(b.app.top_layer(), Layer::Board);
+    assert_eq!(
+        b.focused_id(),
+        first,
+        "the prompt's j never moved the focus"
+    );
+    // Help over the detail pane: j scrolls the help, Esc closes the help only.
+    b.press("<enter>?j");
+    assert_eq!(b.app.top_layer(), Layer::Help);
+    b.press("<esc>");
+    assert_eq!(b.app.top_layer(), Layer::Detail);
+    // A question takes any other key as no; q quits from every layer but a prompt.
+    b.press("<esc>x");
+    assert_eq!(b.app.top_layer(), Layer::Confirm);
+    b.press("j");
+    assert_eq!(b.app.top_layer(), Layer::Board);
+    b.assert_message_contains("cancelled");
+    for layer_keys in ["?", "!", "<enter>", "x"] {
+        let mut b = Board::open(dir.path(), 120, 40);
+        b.press(layer_keys).press("q");
+        assert!(b.quit, "q quits from {layer_keys}");
+    }
+    let mut b = Board::open(dir.path(), 120, 40);
+    b.press("e<c-c>");
+    assert!(b.quit, "Ctrl-c quits from a prompt");
+}
+
+#[test]
+fn the_prompt_is_a_line_editor() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    b.press("e<c-u>")
+        .type_text("world")
+        .press("<home>")
+        .type_text("hello ")
+        .press("<end><left><left><bs>")
+        .press("<c-a><c-k>")
+        .type_text("Bright new title")
+        .press("<c-w>")
+        .type_text("name")
+        .press("<enter>");
+    assert!(
+        read(&path).contains("\ntitle: Bright new name\n"),
+        "{}",
+        read(&path)
+    );
+}
+
+#[test]
+fn help_and_detail_scroll_stop_at_their_last_line() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 80, 24);
+    b.press("?G");
+    let max = b.app.help_max_scroll();
+    assert!(max > 0, "at 80×24 the help does not fit: it scrolls");
+    b.press("jjjj");
+    assert!(
+        matches!(b.app.layers.last(), Some(tack::tui::app::Pane::Help { scroll }) if *scroll == max)
+    );
+    b.press("<esc>lj<enter>");
+    b.press("GGjjj");
+    let detail = b.app.detail().expect("detail");
+    assert_eq!(
+        detail.scroll,
+        b.app.detail_max_scroll(),
+        "never past the end"
+    );
+}
+
+#[test]
+fn shift_tab_cycles_products_backwards_and_ctrl_z_asks_to_suspend() {
+    let dir = common::kano_fixture();
+    let mut b = Board::open(dir.path(), 160, 40);
+    let products = b.app.info.products.clone();
+    b.press("<s-tab>");
+    assert_eq!(
+        b.app.cards.product.as_ref(),
+        products.last(),
+        "all → the last product"
+    );
+    b.press("<s-tab>");
+    assert_eq!(
+        b.app.cards.product.as_ref(),
+        products.get(products.len() - 2)
+    );
+    b.press("<tab><tab>");
+    assert_eq!(b.app.cards.product, None, "back to all");
+    b.press("<c-z>");
+    assert_eq!(b.suspended, 1);
+}
+
+#[test]
+fn a_card_that_breaks_under_the_detail_pane_says_what_it_is_now() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let path = b.focused_path();
+    b.press("<enter>");
+    let text = read(&path).replacen("\ntitle: ", "\ntitle: [unclosed ", 1);
+    external_edit(&mut b, &path, &text);
+    b.assert_message_contains("no longer reads as a card: line");
+    let detail = b.app.detail().expect("the pane stays open");
+    assert!(
+        detail.gone.as_deref().is_some_and(|g| g.contains("line")),
+        "{:?}",
+        detail.gone
+    );
+    assert!(
+        detail.item.is_some(),
+        "it keeps showing the last version read"
+    );
+}
+
+#[test]
+fn problems_are_selectable_and_e_opens_the_file_at_its_line() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 80, 24);
+    b.press("!");
+    let problem = b.app.selected_problem().cloned().expect("the demo has one");
+    b.press("E");
+    let line = problem.line.expect("a line");
+    assert_eq!(b.editor_requests, vec![format!("{}:{line}", problem.path)]);
 }

@@ -6,9 +6,13 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::cards::BoardCard;
 use super::cards::{CardFilter, CardStore};
+use ratatui::text::{Line, Span, Text};
+
 use super::keymap::{Action, Keymap, Layer};
+use super::prompt::{Prompt, PromptKind};
+use super::theme::Theme;
 use super::worker::{Msg, Request};
-use crate::item::{Item, Problem};
+use crate::item::{Card, Item, Problem};
 use crate::layout::fields::{priority_scale, shift_priority, split_list, FieldEdit, ListEdit};
 use crate::layout::{LayoutKind, NewCard};
 
@@ -32,6 +36,10 @@ pub enum Effect {
     Request(Request),
     /// Suspend the board and run `$VISUAL`/`$EDITOR` on this root-relative path.
     Editor(String),
+    /// The same, at a line of the file (a problem's line).
+    EditorAt(String, Option<u32>),
+    /// Suspend to the shell (Ctrl-z); the board comes back on `fg`.
+    Suspend,
     Quit,
 }
 
@@ -45,90 +53,48 @@ pub struct BoardInfo {
     pub priorities: Vec<String>,
 }
 
-/// The panes that can sit on top of the board; keys go to the top one only.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Overlay {
-    Detail,
-    Problems,
-    Help,
-}
-
-/// What a text prompt is for.
-#[derive(Debug, Clone, PartialEq)]
-pub enum PromptKind {
-    Search,
-    Filter,
-    Title {
-        path: String,
+/// A layer on the board's stack. Keys go to the top layer only, each through its own table
+/// in the keymap; the board itself is the bottom, always there.
+#[derive(Debug, Clone)]
+pub enum Pane {
+    Detail(Detail),
+    Problems {
+        selected: usize,
     },
-    Assignee {
-        path: String,
+    Help {
+        scroll: u16,
     },
-    Labels {
-        path: String,
-    },
-    /// kano with several products shown at once: which product the new card goes to.
-    NewCardProduct {
-        status: String,
-    },
-    NewCard {
-        status: String,
-        product: Option<String>,
+    Prompt(Prompt),
+    /// A yes/no question: the request to send on yes.
+    Confirm {
+        request: Request,
+        question: String,
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prompt {
-    pub kind: PromptKind,
-    pub text: String,
-    /// The content hash of the card version the prompt was opened on (from the worker).
-    pub base: Option<String>,
-    /// The card changed on disk while the prompt was open: saving would overwrite that.
-    pub stale: bool,
-}
-
-impl Prompt {
-    fn new(kind: PromptKind, text: impl Into<String>) -> Prompt {
-        Prompt {
-            kind,
-            text: text.into(),
-            base: None,
-            stale: false,
-        }
-    }
-
-    /// The card the prompt edits, if it edits one.
-    fn card_path(&self) -> Option<&str> {
-        match &self.kind {
-            PromptKind::Title { path }
-            | PromptKind::Assignee { path }
-            | PromptKind::Labels { path } => Some(path),
-            _ => None,
+impl Pane {
+    pub fn layer(&self) -> Layer {
+        match self {
+            Pane::Detail(_) => Layer::Detail,
+            Pane::Problems { .. } => Layer::Problems,
+            Pane::Help { .. } => Layer::Help,
+            Pane::Prompt(_) => Layer::Prompt,
+            Pane::Confirm { .. } => Layer::Confirm,
         }
     }
 }
 
-impl Prompt {
-    pub fn label(&self) -> &'static str {
-        match self.kind {
-            PromptKind::Search => "/",
-            PromptKind::Filter => "filter (label: assignee: priority: type:) ",
-            PromptKind::Title { .. } => "title: ",
-            PromptKind::Assignee { .. } => "assignees (comma-separated): ",
-            PromptKind::Labels { .. } => "labels (comma-separated): ",
-            PromptKind::NewCardProduct { .. } => "new card in product: ",
-            PromptKind::NewCard { .. } => "new card title: ",
-        }
-    }
-}
-
-/// The open detail pane.
+/// The open detail pane: the card, its body, and the body rendered once.
 #[derive(Debug, Clone)]
 pub struct Detail {
     pub path: String,
     pub item: Option<Box<Item>>,
     pub body: String,
+    /// The fields and the body as drawn, rendered when the card arrives (not per frame).
+    pub text: Text<'static>,
     pub scroll: u16,
+    /// Set when the card stopped being a card while the pane was open: why.
+    pub gone: Option<String>,
 }
 
 pub struct App {
@@ -142,14 +108,9 @@ pub struct App {
     pub scroll: Vec<usize>,
     /// First column drawn when not all fit.
     pub col_scroll: usize,
-    pub overlays: Vec<Overlay>,
-    pub prompt: Option<Prompt>,
-    /// A yes/no question (archive, kano's Ready gate): the request to send on yes, and the
-    /// question.
-    pub confirm: Option<(Request, String)>,
-    pub detail: Option<Detail>,
-    pub problems_scroll: u16,
-    pub help_scroll: u16,
+    /// The layers over the board, bottom first.
+    pub layers: Vec<Pane>,
+    pub theme: Theme,
     pub message: Option<String>,
     pub busy: Option<String>,
     pub spinner: usize,
@@ -174,12 +135,8 @@ impl App {
             rows: vec![0; n],
             scroll: vec![0; n],
             col_scroll: 0,
-            overlays: Vec::new(),
-            prompt: None,
-            confirm: None,
-            detail: None,
-            problems_scroll: 0,
-            help_scroll: 0,
+            layers: Vec::new(),
+            theme: Theme::dark(),
             message: None,
             busy: None,
             spinner: 0,
@@ -214,12 +171,62 @@ impl App {
     }
 
     pub fn top_layer(&self) -> Layer {
-        match self.overlays.last() {
-            Some(Overlay::Help) => Layer::Help,
-            Some(Overlay::Problems) => Layer::Problems,
-            Some(Overlay::Detail) => Layer::Detail,
-            None => Layer::Board,
+        self.layers.last().map_or(Layer::Board, Pane::layer)
+    }
+
+    /// The open prompt, if the top layer is one.
+    pub fn prompt(&self) -> Option<&Prompt> {
+        match self.layers.last() {
+            Some(Pane::Prompt(prompt)) => Some(prompt),
+            _ => None,
         }
+    }
+
+    fn prompt_mut(&mut self) -> Option<&mut Prompt> {
+        match self.layers.last_mut() {
+            Some(Pane::Prompt(prompt)) => Some(prompt),
+            _ => None,
+        }
+    }
+
+    /// The question being asked, if the top layer is one.
+    pub fn confirm(&self) -> Option<&str> {
+        match self.layers.last() {
+            Some(Pane::Confirm { question, .. }) => Some(question),
+            _ => None,
+        }
+    }
+
+    /// The open detail pane (it may have a prompt or the help over it).
+    pub fn detail(&self) -> Option<&Detail> {
+        self.layers.iter().rev().find_map(|pane| match pane {
+            Pane::Detail(detail) => Some(detail),
+            _ => None,
+        })
+    }
+
+    fn detail_mut(&mut self) -> Option<&mut Detail> {
+        self.layers.iter_mut().rev().find_map(|pane| match pane {
+            Pane::Detail(detail) => Some(detail),
+            _ => None,
+        })
+    }
+
+    /// The full-screen layer to draw in place of the board (the topmost detail or problems
+    /// view); help, prompts and questions are drawn over it.
+    pub fn main_pane(&self) -> Option<&Pane> {
+        self.layers
+            .iter()
+            .rev()
+            .find(|p| matches!(p, Pane::Detail(_) | Pane::Problems { .. }))
+    }
+
+    fn push(&mut self, pane: Pane) {
+        self.layers.push(pane);
+    }
+
+    fn open_prompt(&mut self, prompt: Prompt) {
+        self.push(Pane::Prompt(prompt));
     }
 
     // ---- input ---------------------------------------------------------------------------
@@ -230,117 +237,245 @@ impl App {
         self.keep_focus_visible();
     }
 
-    /// Handle one key; what the event loop must do about it.
+    /// Handle one key: the top layer's table says what it means; a prompt types the keys
+    /// its table does not bind, and a question takes any other key as no.
     pub fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            return vec![Effect::Quit];
-        }
-        if self.prompt.is_some() {
-            return self.prompt_key(key);
-        }
-        if let Some((request, _)) = self.confirm.take() {
-            return match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => vec![Effect::Request(request)],
-                _ => {
-                    self.message = Some("cancelled; nothing was changed".into());
-                    vec![]
-                }
-            };
-        }
         let layer = self.top_layer();
-        match self.keymap.action(layer, key) {
-            Some(action) => self.action(layer, action),
-            None => vec![],
+        match (self.keymap.action(layer, key), layer) {
+            (Some(action), _) => self.action(layer, action),
+            (None, Layer::Prompt) => {
+                if let KeyCode::Char(c) = key.code {
+                    if !key
+                        .modifiers
+                        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+                    {
+                        if let Some(prompt) = self.prompt_mut() {
+                            prompt.insert(c);
+                        }
+                        self.prompt_text_changed();
+                    }
+                }
+                vec![]
+            }
+            (None, Layer::Confirm) => self.answer(false),
+            (None, _) => vec![],
         }
     }
 
     fn action(&mut self, layer: Layer, action: Action) -> Vec<Effect> {
-        match (layer, action) {
-            (_, Action::Quit) => return vec![Effect::Quit],
-            (_, Action::Back) => self.back(),
-            (Layer::Help, Action::Up) => self.help_scroll = self.help_scroll.saturating_sub(1),
-            (Layer::Help, Action::Down) => self.help_scroll += 1,
-            (_, Action::Help) => self.overlays.push(Overlay::Help),
-            (Layer::Problems, a) => self.scroll_problems(a),
-            (
-                Layer::Detail,
-                Action::Up
-                | Action::Down
-                | Action::Top
-                | Action::Bottom
-                | Action::PageUp
-                | Action::PageDown,
-            ) => self.scroll_detail(action),
-            (_, Action::Left) => self.focus_column(self.focus_col.saturating_sub(1)),
-            (_, Action::Right) => self.focus_column(self.focus_col + 1),
-            (_, Action::Up) => self.focus_row(self.row().saturating_sub(1)),
-            (_, Action::Down) => self.focus_row(self.row() + 1),
-            (_, Action::Top) => self.focus_row(0),
-            (_, Action::Bottom) => self.focus_row(usize::MAX),
-            (_, Action::PageUp) => self.focus_row(self.row().saturating_sub(self.cards_per_page())),
-            (_, Action::PageDown) => self.focus_row(self.row() + self.cards_per_page()),
-            (_, Action::MoveLeft) => return self.move_card(-1),
-            (_, Action::MoveRight) => return self.move_card(1),
-            (_, Action::ReorderUp) => return self.reorder(-1),
-            (_, Action::ReorderDown) => return self.reorder(1),
-            (_, Action::OpenDetail) => return self.open_detail(),
-            (_, Action::EditTitle) => {
+        match layer {
+            Layer::Prompt => return self.prompt_action(action),
+            Layer::Confirm => return self.confirm_action(action),
+            Layer::Help => return self.help_action(action),
+            Layer::Problems => return self.problems_action(action),
+            Layer::Detail if self.scroll_detail(action) => return vec![],
+            Layer::Board | Layer::Detail => {}
+        }
+        self.board_action(action)
+    }
+
+    fn prompt_action(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => vec![Effect::Quit],
+            Action::Back => {
+                self.cancel_prompt();
+                vec![]
+            }
+            Action::Submit => match self.layers.pop() {
+                Some(Pane::Prompt(prompt)) => self.submit(prompt),
+                Some(other) => {
+                    self.layers.push(other);
+                    vec![]
+                }
+                None => vec![],
+            },
+            editing => {
+                let changed = self.prompt_mut().is_some_and(|p| p.edit(editing));
+                if changed {
+                    self.prompt_text_changed();
+                }
+                vec![]
+            }
+        }
+    }
+
+    fn confirm_action(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => vec![Effect::Quit],
+            Action::Yes => self.answer(true),
+            _ => self.answer(false),
+        }
+    }
+
+    /// Close the question; on yes, send what it asked about.
+    fn answer(&mut self, yes: bool) -> Vec<Effect> {
+        match self.layers.pop() {
+            Some(Pane::Confirm { request, .. }) if yes => vec![Effect::Request(request)],
+            Some(Pane::Confirm { .. }) => {
+                self.message = Some("cancelled; nothing was changed".into());
+                vec![]
+            }
+            Some(other) => {
+                self.layers.push(other);
+                vec![]
+            }
+            None => vec![],
+        }
+    }
+
+    fn help_action(&mut self, action: Action) -> Vec<Effect> {
+        let max = self.help_max_scroll();
+        let page = self.height.saturating_sub(8).max(1);
+        if let Some(Pane::Help { scroll }) = self.layers.last_mut() {
+            *scroll = match action {
+                Action::Up => scroll.saturating_sub(1),
+                Action::Down => scroll.saturating_add(1),
+                Action::Top => 0,
+                Action::Bottom => max,
+                Action::PageUp => scroll.saturating_sub(page),
+                Action::PageDown => scroll.saturating_add(page),
+                _ => *scroll,
+            }
+            .min(max);
+        }
+        match action {
+            Action::Quit => vec![Effect::Quit],
+            Action::Back => {
+                self.layers.pop();
+                vec![]
+            }
+            Action::Suspend => vec![Effect::Suspend],
+            _ => vec![],
+        }
+    }
+
+    /// The last scroll position of the help at this terminal size: its last line at the
+    /// bottom of the popup.
+    pub fn help_max_scroll(&self) -> u16 {
+        let (paragraph, width) = super::view::help_text(self, &self.theme, self.width);
+        let lines = paragraph.line_count(width.saturating_sub(2).max(1)) as u16;
+        let visible = self.help_height().saturating_sub(2);
+        lines.saturating_sub(visible)
+    }
+
+    /// Rows the help popup takes: the screen between the title bar and the status line.
+    pub fn help_height(&self) -> u16 {
+        self.height.saturating_sub(3)
+    }
+
+    fn problems_action(&mut self, action: Action) -> Vec<Effect> {
+        let last = self.problems.len().saturating_sub(1);
+        if let Some(Pane::Problems { selected }) = self.layers.last_mut() {
+            *selected = match action {
+                Action::Up => selected.saturating_sub(1),
+                Action::Down => *selected + 1,
+                Action::Top => 0,
+                Action::Bottom => last,
+                Action::PageUp => selected.saturating_sub(10),
+                Action::PageDown => *selected + 10,
+                _ => *selected,
+            }
+            .min(last);
+        }
+        match action {
+            Action::Quit => vec![Effect::Quit],
+            Action::Back => {
+                self.layers.pop();
+                vec![]
+            }
+            Action::Help => {
+                self.push(Pane::Help { scroll: 0 });
+                vec![]
+            }
+            Action::Suspend => vec![Effect::Suspend],
+            Action::OpenEditor => self
+                .selected_problem()
+                .map(|p| vec![Effect::EditorAt(p.path.clone(), p.line)])
+                .unwrap_or_default(),
+            _ => vec![],
+        }
+    }
+
+    /// The problem the problems view has selected.
+    pub fn selected_problem(&self) -> Option<&Problem> {
+        self.layers.iter().rev().find_map(|pane| match pane {
+            Pane::Problems { selected } => self.problems.get(*selected),
+            _ => None,
+        })
+    }
+
+    fn board_action(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => return vec![Effect::Quit],
+            Action::Suspend => return vec![Effect::Suspend],
+            Action::Back => self.back(),
+            Action::Help => self.push(Pane::Help { scroll: 0 }),
+            Action::Left => self.focus_column(self.focus_col.saturating_sub(1)),
+            Action::Right => self.focus_column(self.focus_col + 1),
+            Action::Up => self.focus_row(self.row().saturating_sub(1)),
+            Action::Down => self.focus_row(self.row() + 1),
+            Action::Top => self.focus_row(0),
+            Action::Bottom => self.focus_row(usize::MAX),
+            Action::PageUp => self.focus_row(self.row().saturating_sub(self.cards_per_page())),
+            Action::PageDown => self.focus_row(self.row() + self.cards_per_page()),
+            Action::MoveLeft => return self.move_card(-1),
+            Action::MoveRight => return self.move_card(1),
+            Action::ReorderUp => return self.reorder(-1),
+            Action::ReorderDown => return self.reorder(1),
+            Action::OpenDetail => return self.open_detail(),
+            Action::EditTitle => {
                 return self.open_card_prompt(|path, card| {
                     Prompt::new(PromptKind::Title { path }, card.title.to_string())
                 })
             }
-            (_, Action::SetAssignee) => {
+            Action::SetAssignee => {
                 return self.open_card_prompt(|path, card| {
                     Prompt::new(PromptKind::Assignee { path }, card.assignees.join(", "))
                 })
             }
-            (_, Action::EditLabels) => {
+            Action::EditLabels => {
                 return self.open_card_prompt(|path, card| {
                     Prompt::new(PromptKind::Labels { path }, card.labels.join(", "))
                 })
             }
-            (_, Action::OpenEditor) => {
+            Action::OpenEditor => {
                 if let Some(path) = self.current_path() {
                     return vec![Effect::Editor(path)];
                 }
             }
-            (_, Action::Search) => {
-                self.prompt = Some(Prompt::new(PromptKind::Search, self.cards.search.clone()))
+            Action::Search => {
+                self.open_prompt(Prompt::new(PromptKind::Search, self.cards.search.clone()))
             }
-            (_, Action::Filter) => {
-                self.prompt = Some(Prompt::new(
-                    PromptKind::Filter,
-                    self.cards.filter.describe(),
-                ))
-            }
-            (_, Action::RaisePriority) => return self.shift_priority(-1),
-            (_, Action::LowerPriority) => return self.shift_priority(1),
-            (_, Action::NewCard) => self.open_new_card_prompt(),
-            (_, Action::Archive) => {
+            Action::Filter => self.open_prompt(Prompt::new(
+                PromptKind::Filter,
+                self.cards.filter.describe(),
+            )),
+            Action::RaisePriority => return self.shift_priority(-1),
+            Action::LowerPriority => return self.shift_priority(1),
+            Action::NewCard => self.open_new_card_prompt(),
+            Action::Archive => {
                 if let Some(card) = self.focused_card() {
-                    let question = format!("archive {} \"{}\"? (y/n)", card.id, card.title);
+                    let question = format!("archive {} \"{}\"?", card.id, card.title);
                     let request = Request::Archive {
                         path: card.path.to_string(),
                     };
-                    self.confirm = Some((request, question));
+                    self.push(Pane::Confirm { request, question });
                 }
             }
-            (_, Action::Undo) => return vec![Effect::Request(Request::Undo)],
-            (_, Action::Redo) => return vec![Effect::Request(Request::Redo)],
-            (_, Action::NextProduct) => self.next_product(),
-            (_, Action::Problems) => {
-                self.problems_scroll = 0;
-                self.overlays.push(Overlay::Problems);
-            }
+            Action::Undo => return vec![Effect::Request(Request::Undo)],
+            Action::Redo => return vec![Effect::Request(Request::Redo)],
+            Action::NextProduct => self.cycle_product(1),
+            Action::PrevProduct => self.cycle_product(-1),
+            Action::Problems => self.push(Pane::Problems { selected: 0 }),
+            // Prompt and question keys never reach the board (their layers take them).
+            _ => {}
         }
         vec![]
     }
 
+    /// Esc on the board (or a pane): close the top pane, else clear the search and filter.
     fn back(&mut self) {
-        if self.overlays.pop().is_some() {
-            if !self.overlays.contains(&Overlay::Detail) {
-                self.detail = None;
-            }
+        if self.layers.pop().is_some() {
             return;
         }
         if !self.cards.search.is_empty() || !self.cards.filter.is_empty() {
@@ -352,53 +487,34 @@ impl App {
         }
     }
 
-    fn prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let Some(prompt) = self.prompt.as_mut() else {
-            return vec![];
+    /// Esc in a prompt: close it; a search prompt also clears the search it typed.
+    fn cancel_prompt(&mut self) {
+        let Some(Pane::Prompt(prompt)) = self.layers.pop() else {
+            return;
         };
-        let mut text_changed = false;
-        match key.code {
-            KeyCode::Esc => {
-                let was_search = prompt.kind == PromptKind::Search;
-                self.prompt = None;
-                if was_search {
-                    let path = self.focused_card().map(|c| c.path.to_string());
-                    self.cards.set_search("");
-                    self.refocus(path);
-                }
-                return vec![];
-            }
-            KeyCode::Enter => {
-                let Some(prompt) = self.prompt.take() else {
-                    return vec![];
-                };
-                return self.submit(prompt);
-            }
-            KeyCode::Backspace => {
-                prompt.text.pop();
-                text_changed = true;
-            }
-            KeyCode::Char('u') if key.modifiers.contains(KeyModifiers::CONTROL) => {
-                prompt.text.clear();
-                text_changed = true;
-            }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                prompt.text.push(c);
-                text_changed = true;
-            }
-            _ => {}
-        }
-        if text_changed && prompt.kind == PromptKind::Search {
-            let pattern = prompt.text.clone();
+        if prompt.kind == PromptKind::Search {
             let path = self.focused_card().map(|c| c.path.to_string());
-            self.cards.set_search(&pattern);
+            self.cards.set_search("");
             self.refocus(path);
         }
-        vec![]
+    }
+
+    /// A search prompt filters the cards as it is typed.
+    fn prompt_text_changed(&mut self) {
+        let Some(prompt) = self.prompt() else {
+            return;
+        };
+        if prompt.kind != PromptKind::Search {
+            return;
+        }
+        let pattern = prompt.text().to_string();
+        let path = self.focused_card().map(|c| c.path.to_string());
+        self.cards.set_search(&pattern);
+        self.refocus(path);
     }
 
     fn submit(&mut self, prompt: Prompt) -> Vec<Effect> {
-        let text = prompt.text.trim().to_string();
+        let text = prompt.text().trim().to_string();
         if prompt.stale {
             let path = prompt.card_path().unwrap_or_default();
             self.message = Some(format!(
@@ -454,7 +570,7 @@ impl App {
                             status,
                             product: Some(product.clone()),
                         };
-                        self.prompt = Some(Prompt::new(kind, ""));
+                        self.open_prompt(Prompt::new(kind, ""));
                     }
                     None => {
                         self.message = Some(format!(
@@ -488,7 +604,7 @@ impl App {
         let kind = match (&self.cards.product, self.info.products.as_slice()) {
             (None, [_, _, ..]) => {
                 let first = self.info.products[0].clone();
-                self.prompt = Some(Prompt::new(PromptKind::NewCardProduct { status }, first));
+                self.open_prompt(Prompt::new(PromptKind::NewCardProduct { status }, first));
                 return;
             }
             (product, _) => PromptKind::NewCard {
@@ -496,7 +612,7 @@ impl App {
                 product: product.clone(),
             },
         };
-        self.prompt = Some(Prompt::new(kind, ""));
+        self.open_prompt(Prompt::new(kind, ""));
     }
 
     // ---- focus ---------------------------------------------------------------------------
@@ -582,7 +698,7 @@ impl App {
     }
 
     fn current_path(&self) -> Option<String> {
-        match (self.top_layer(), &self.detail) {
+        match (self.top_layer(), self.detail()) {
             (Layer::Detail, Some(d)) => Some(d.path.clone()),
             _ => self.focused_card().map(|c| c.path.to_string()),
         }
@@ -684,13 +800,14 @@ impl App {
             return vec![];
         };
         let path = card.path.to_string();
-        self.detail = Some(Detail {
+        self.push(Pane::Detail(Detail {
             path: path.clone(),
             item: None,
             body: String::new(),
+            text: Text::from(Line::styled("loading…", self.theme.dim)),
             scroll: 0,
-        });
-        self.overlays.push(Overlay::Detail);
+            gone: None,
+        }));
         vec![Effect::Request(Request::LoadDetail { path })]
     }
 
@@ -701,55 +818,67 @@ impl App {
             return vec![];
         };
         let path = card.path.to_string();
-        self.prompt = Some(make(path.clone(), &card));
+        self.open_prompt(make(path.clone(), &card));
         vec![Effect::Request(Request::Pin { path })]
     }
 
-    fn scroll_detail(&mut self, action: Action) {
-        let page = self.height.saturating_sub(4);
-        if let Some(d) = self.detail.as_mut() {
-            d.scroll = match action {
-                Action::Up => d.scroll.saturating_sub(1),
-                Action::Down => d.scroll.saturating_add(1),
-                Action::Top => 0,
-                Action::Bottom => u16::MAX / 2,
-                Action::PageUp => d.scroll.saturating_sub(page),
-                Action::PageDown => d.scroll.saturating_add(page),
-                _ => d.scroll,
-            };
-        }
-    }
-
-    fn scroll_problems(&mut self, action: Action) {
-        let max = self.problems.len().saturating_sub(1) as u16;
-        self.problems_scroll = match action {
-            Action::Up => self.problems_scroll.saturating_sub(1),
-            Action::Down => (self.problems_scroll + 1).min(max),
+    /// Scroll the detail pane for a scrolling action (true), clamped so its last line stays
+    /// at the bottom rather than scrolling into a blank pane.
+    fn scroll_detail(&mut self, action: Action) -> bool {
+        let page = self.detail_height();
+        let max = self.detail_max_scroll();
+        let Some(d) = self.detail_mut() else {
+            return false;
+        };
+        d.scroll = match action {
+            Action::Up => d.scroll.saturating_sub(1),
+            Action::Down => d.scroll.saturating_add(1),
             Action::Top => 0,
             Action::Bottom => max,
-            Action::PageUp => self.problems_scroll.saturating_sub(10),
-            Action::PageDown => (self.problems_scroll + 10).min(max),
-            _ => self.problems_scroll,
-        };
+            Action::PageUp => d.scroll.saturating_sub(page),
+            Action::PageDown => d.scroll.saturating_add(page),
+            _ => return false,
+        }
+        .min(max);
+        true
     }
 
-    fn next_product(&mut self) {
-        if self.info.products.len() < 2 {
+    /// Rows of text the detail pane shows at once (inside its border).
+    pub fn detail_height(&self) -> u16 {
+        // title bar, status line, footer, two border rows
+        self.height.saturating_sub(5).max(1)
+    }
+
+    /// The detail pane's last scroll position: its last line at the bottom.
+    pub fn detail_max_scroll(&self) -> u16 {
+        let Some(d) = self.detail() else {
+            return 0;
+        };
+        let paragraph = ratatui::widgets::Paragraph::new(d.text.clone())
+            .wrap(ratatui::widgets::Wrap { trim: false });
+        let lines = paragraph.line_count(self.width.saturating_sub(2).max(1));
+        (lines as u16).saturating_sub(self.detail_height())
+    }
+
+    /// Tab / Shift-Tab: the next or previous product (kano), "all" between the last and the
+    /// first.
+    fn cycle_product(&mut self, step: isize) {
+        let products = &self.info.products;
+        if products.len() < 2 {
             self.message = Some("this backlog has one product".into());
             return;
         }
-        let next = match &self.cards.product {
-            None => Some(self.info.products[0].clone()),
-            Some(p) => {
-                let i = self
-                    .info
-                    .products
-                    .iter()
-                    .position(|x| x == p)
-                    .map_or(0, |i| i + 1);
-                self.info.products.get(i).cloned()
-            }
+        // Positions 0..n are the products, n is "all".
+        let n = products.len() as isize;
+        let at = match &self.cards.product {
+            None => n,
+            Some(p) => products
+                .iter()
+                .position(|x| x == p)
+                .map_or(n, |i| i as isize),
         };
+        let next = (at + step).rem_euclid(n + 1);
+        let next = products.get(next as usize).cloned();
         self.message = Some(format!("product: {}", next.as_deref().unwrap_or("all")));
         self.cards.set_product(next);
         self.clamp_row();
@@ -788,52 +917,77 @@ impl App {
                 removed,
                 problems,
             } => {
-                if let Some(prompt) = self.prompt.as_mut() {
-                    let touched = |path: &str| {
-                        upserts.iter().any(|c| c.path == path) || removed.iter().any(|p| p == path)
-                    };
-                    if prompt.card_path().is_some_and(touched) {
-                        prompt.stale = true;
+                let touched = |path: &str| {
+                    upserts.iter().any(|c| c.path == path) || removed.iter().any(|p| p == path)
+                };
+                for pane in &mut self.layers {
+                    if let Pane::Prompt(prompt) = pane {
+                        if prompt.card_path().is_some_and(touched) {
+                            prompt.stale = true;
+                        }
                     }
                 }
-                if let Some(d) = &self.detail {
-                    if upserts.iter().any(|c| c.path == d.path) {
-                        effects.push(Effect::Request(Request::LoadDetail {
-                            path: d.path.clone(),
-                        }));
-                    }
-                    if removed.contains(&d.path) {
-                        self.message = Some(format!("{} was deleted on disk", d.path));
-                    }
-                }
-                self.cards.apply(upserts, &removed);
                 if let Some(problems) = problems {
                     self.problems = problems;
                 }
+                effects.extend(self.detail_changed(&upserts, &removed));
+                self.cards.apply(upserts, &removed);
             }
             Msg::Detail { item, body } => {
-                if let Some(d) = self.detail.as_mut().filter(|d| d.path == item.card.path) {
+                let rendered = detail_text(&item, &body, &self.theme, self.width);
+                if let Some(d) = self.detail_mut().filter(|d| d.path == item.card.path) {
                     d.item = Some(item);
                     d.body = body;
+                    d.text = rendered;
+                    d.gone = None;
+                }
+                let max = self.detail_max_scroll();
+                if let Some(d) = self.detail_mut() {
+                    d.scroll = d.scroll.min(max);
                 }
             }
             Msg::Edited(message) => self.message = Some(message),
             Msg::Pinned { path, hash } => {
-                if let Some(prompt) = self.prompt.as_mut() {
-                    if prompt.card_path() == Some(path.as_str()) && prompt.base.is_none() {
-                        prompt.base = Some(hash);
+                for pane in &mut self.layers {
+                    if let Pane::Prompt(prompt) = pane {
+                        if prompt.card_path() == Some(path.as_str()) && prompt.base.is_none() {
+                            prompt.base = Some(hash.clone());
+                        }
                     }
                 }
             }
-            Msg::Confirm { question, request } => {
-                self.confirm = Some((request, format!("{question} (y/n)")));
-            }
+            Msg::Confirm { question, request } => self.push(Pane::Confirm { request, question }),
             Msg::Focus { path } => self.pending_focus = Some(path),
             Msg::Busy(what) => self.busy = what,
             Msg::Info(message) | Msg::Failed(message) => self.message = Some(message),
         }
         self.after_change(focused);
         effects
+    }
+
+    /// The open detail pane's card changed: reload it; or it stopped being a card: say what
+    /// it is now (a problem, with its line, or gone) and keep showing what it was.
+    fn detail_changed(&mut self, upserts: &[Card], removed: &[String]) -> Vec<Effect> {
+        let Some(path) = self.detail().map(|d| d.path.clone()) else {
+            return vec![];
+        };
+        if upserts.iter().any(|c| c.path == path) {
+            return vec![Effect::Request(Request::LoadDetail { path })];
+        }
+        if removed.contains(&path) {
+            let why = match self.problems.iter().find(|p| p.path == path) {
+                Some(p) => match p.line {
+                    Some(line) => format!("no longer reads as a card: line {line}: {}", p.message),
+                    None => format!("no longer reads as a card: {}", p.message),
+                },
+                None => "was deleted or moved on disk".to_string(),
+            };
+            self.message = Some(format!("{path} {why}"));
+            if let Some(d) = self.detail_mut() {
+                d.gone = Some(why);
+            }
+        }
+        vec![]
     }
 
     /// Keep the focus on the same card when it is still shown; else stay at the same row
@@ -848,5 +1002,52 @@ impl App {
             self.pending_focus = Some(path);
         }
         self.refocus(focused);
+    }
+}
+
+/// The detail pane's text: the frontmatter as a table of fields, the file, then the body
+/// rendered from Markdown. Built once per card version, not per frame.
+pub fn detail_text(item: &Item, body: &str, theme: &Theme, width: u16) -> Text<'static> {
+    let key_width = item
+        .fields
+        .keys()
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(16);
+    let mut text = Text::default();
+    for (key, value) in &item.fields {
+        text.lines.push(Line::from(vec![
+            Span::styled(format!("{key:<key_width$}  "), theme.dim),
+            Span::raw(field_text(value)),
+        ]));
+    }
+    text.lines.push(Line::styled(
+        format!("{:<key_width$}  {}", "file", item.card.path),
+        theme.dim,
+    ));
+    text.lines.push(Line::styled(
+        "─".repeat(width.saturating_sub(2) as usize),
+        theme.border,
+    ));
+    text.lines
+        .extend(super::markdown::render(body, theme).lines);
+    text
+}
+
+/// A frontmatter value on one line: lists joined, maps as `k: v`, null as `—`.
+fn field_text(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::Null => "—".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "—".into(),
+        Value::Array(items) => items.iter().map(field_text).collect::<Vec<_>>().join(", "),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", field_text(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
     }
 }

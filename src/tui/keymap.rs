@@ -11,13 +11,16 @@ use std::collections::HashMap;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// Where a binding applies. Each key goes to the top layer only.
+/// Where a binding applies: the layers of the board's stack. Each key goes to the top layer
+/// only; a text prompt inserts the keys its table does not bind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Layer {
     Board,
     Detail,
     Problems,
     Help,
+    Prompt,
+    Confirm,
 }
 
 /// Everything a key can do outside text input.
@@ -53,6 +56,24 @@ pub enum Action {
     Help,
     Back,
     Quit,
+    PrevProduct,
+    Suspend,
+    // Text prompts (a line editor).
+    Submit,
+    CursorLeft,
+    CursorRight,
+    WordLeft,
+    WordRight,
+    LineStart,
+    LineEnd,
+    DeleteBack,
+    DeleteForward,
+    DeleteWordBack,
+    KillToEnd,
+    KillToStart,
+    // Yes/no questions.
+    Yes,
+    No,
 }
 
 /// One row of the table: the action, its default keys, the layers it works in, its help text.
@@ -62,12 +83,16 @@ pub struct Binding {
     pub keys: &'static [&'static str],
     pub layers: &'static [Layer],
     pub help: &'static str,
+    /// The word the footer shows beside the key, for the bindings worth a hint there.
+    pub hint: Option<&'static str>,
 }
 
-use Layer::{Board, Detail, Help as HelpLayer, Problems as ProblemsLayer};
+use Layer::{Board, Confirm, Detail, Help as HelpLayer, Problems as ProblemsLayer, Prompt};
 
-const ALL: &[Layer] = &[Board, Detail, ProblemsLayer, HelpLayer];
-const SCROLLING: &[Layer] = &[Board, Detail, ProblemsLayer];
+/// Every layer where a letter is a command (not text being typed).
+const COMMANDS: &[Layer] = &[Board, Detail, ProblemsLayer, HelpLayer, Confirm];
+const PANES: &[Layer] = &[Board, Detail, ProblemsLayer, HelpLayer];
+const SCROLLING: &[Layer] = &[Board, Detail, ProblemsLayer, HelpLayer];
 
 /// The default bindings, in the order the help overlay lists them.
 pub const BINDINGS: &[Binding] = &[
@@ -77,6 +102,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["h", "left"],
         layers: &[Board],
         help: "focus the column to the left",
+        hint: None,
     },
     Binding {
         action: Action::Right,
@@ -84,6 +110,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["l", "right"],
         layers: &[Board],
         help: "focus the column to the right",
+        hint: None,
     },
     Binding {
         action: Action::Up,
@@ -91,6 +118,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["k", "up"],
         layers: SCROLLING,
         help: "previous card / scroll up",
+        hint: None,
     },
     Binding {
         action: Action::Down,
@@ -98,6 +126,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["j", "down"],
         layers: SCROLLING,
         help: "next card / scroll down",
+        hint: None,
     },
     Binding {
         action: Action::Top,
@@ -105,6 +134,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["g", "home"],
         layers: SCROLLING,
         help: "top of the column",
+        hint: None,
     },
     Binding {
         action: Action::Bottom,
@@ -112,6 +142,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["G", "end"],
         layers: SCROLLING,
         help: "bottom of the column",
+        hint: None,
     },
     Binding {
         action: Action::PageUp,
@@ -119,6 +150,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["pageup", "ctrl-u"],
         layers: SCROLLING,
         help: "one page up",
+        hint: None,
     },
     Binding {
         action: Action::PageDown,
@@ -126,6 +158,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["pagedown", "ctrl-d"],
         layers: SCROLLING,
         help: "one page down",
+        hint: None,
     },
     Binding {
         action: Action::MoveLeft,
@@ -133,6 +166,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["H", "shift-left"],
         layers: &[Board, Detail],
         help: "move the card to the previous column",
+        hint: None,
     },
     Binding {
         action: Action::MoveRight,
@@ -140,6 +174,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["L", "shift-right"],
         layers: &[Board, Detail],
         help: "move the card to the next column",
+        hint: Some("move"),
     },
     Binding {
         action: Action::ReorderUp,
@@ -147,6 +182,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["K", "shift-up"],
         layers: &[Board],
         help: "move the card up in its column",
+        hint: None,
     },
     Binding {
         action: Action::ReorderDown,
@@ -154,6 +190,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["J", "shift-down"],
         layers: &[Board],
         help: "move the card down in its column",
+        hint: None,
     },
     Binding {
         action: Action::OpenDetail,
@@ -161,6 +198,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["enter"],
         layers: &[Board],
         help: "open the card's detail pane",
+        hint: Some("detail"),
     },
     Binding {
         action: Action::EditTitle,
@@ -168,13 +206,15 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["e"],
         layers: &[Board, Detail],
         help: "edit the title",
+        hint: None,
     },
     Binding {
         action: Action::OpenEditor,
         name: "editor",
         keys: &["E"],
-        layers: &[Board, Detail],
-        help: "open the file in $VISUAL / $EDITOR",
+        layers: &[Board, Detail, ProblemsLayer],
+        help: "open the file in $VISUAL / $EDITOR (a problem: at its line)",
+        hint: None,
     },
     Binding {
         action: Action::Search,
@@ -182,6 +222,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["/"],
         layers: &[Board],
         help: "fuzzy search (Esc clears)",
+        hint: Some("search"),
     },
     Binding {
         action: Action::Filter,
@@ -189,6 +230,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["f"],
         layers: &[Board],
         help: "filter: label:x assignee:y priority:z type:t",
+        hint: None,
     },
     Binding {
         action: Action::RaisePriority,
@@ -196,6 +238,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["p"],
         layers: &[Board, Detail],
         help: "raise the priority",
+        hint: None,
     },
     Binding {
         action: Action::LowerPriority,
@@ -203,6 +246,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["P"],
         layers: &[Board, Detail],
         help: "lower the priority",
+        hint: None,
     },
     Binding {
         action: Action::SetAssignee,
@@ -210,6 +254,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["a"],
         layers: &[Board, Detail],
         help: "edit the assignees (comma-separated)",
+        hint: None,
     },
     Binding {
         action: Action::EditLabels,
@@ -217,6 +262,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["t"],
         layers: &[Board, Detail],
         help: "edit the labels",
+        hint: None,
     },
     Binding {
         action: Action::NewCard,
@@ -224,6 +270,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["n"],
         layers: &[Board],
         help: "new card in the focused column",
+        hint: Some("new"),
     },
     Binding {
         action: Action::Archive,
@@ -231,6 +278,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["x"],
         layers: &[Board],
         help: "archive the card (asks first)",
+        hint: None,
     },
     Binding {
         action: Action::Undo,
@@ -238,6 +286,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["u"],
         layers: &[Board, Detail],
         help: "undo this session's last edit",
+        hint: None,
     },
     Binding {
         action: Action::Redo,
@@ -245,6 +294,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["ctrl-r"],
         layers: &[Board, Detail],
         help: "redo",
+        hint: None,
     },
     Binding {
         action: Action::NextProduct,
@@ -252,6 +302,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["tab"],
         layers: &[Board],
         help: "next product (kano)",
+        hint: None,
     },
     Binding {
         action: Action::Problems,
@@ -259,27 +310,167 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["!"],
         layers: &[Board],
         help: "files that could not be read",
+        hint: None,
     },
     Binding {
         action: Action::Help,
         name: "help",
         keys: &["?"],
         layers: &[Board, Detail, ProblemsLayer],
-        help: "this help",
+        help: "this help (scrolls like the detail pane)",
+        hint: Some("help"),
     },
     Binding {
         action: Action::Back,
         name: "back",
         keys: &["esc"],
-        layers: ALL,
+        layers: &[Board, Detail, ProblemsLayer, HelpLayer, Prompt],
         help: "close the pane / clear the search",
+        hint: Some("back"),
     },
     Binding {
         action: Action::Quit,
         name: "quit",
         keys: &["q", "ctrl-c"],
-        layers: ALL,
+        layers: COMMANDS,
         help: "quit",
+        hint: Some("quit"),
+    },
+    Binding {
+        action: Action::PrevProduct,
+        name: "previous_product",
+        keys: &["shift-tab"],
+        layers: &[Board],
+        help: "previous product (kano)",
+        hint: None,
+    },
+    Binding {
+        action: Action::Suspend,
+        name: "suspend",
+        keys: &["ctrl-z"],
+        layers: PANES,
+        help: "suspend to the shell (fg comes back)",
+        hint: None,
+    },
+    Binding {
+        action: Action::Quit,
+        name: "quit_from_prompt",
+        keys: &["ctrl-c"],
+        layers: &[Prompt],
+        help: "quit, from a text prompt (q is a letter there)",
+        hint: None,
+    },
+    Binding {
+        action: Action::Submit,
+        name: "submit",
+        keys: &["enter"],
+        layers: &[Prompt],
+        help: "prompt: save / search",
+        hint: Some("save"),
+    },
+    Binding {
+        action: Action::CursorLeft,
+        name: "cursor_left",
+        keys: &["left", "ctrl-b"],
+        layers: &[Prompt],
+        help: "prompt: one character left",
+        hint: None,
+    },
+    Binding {
+        action: Action::CursorRight,
+        name: "cursor_right",
+        keys: &["right", "ctrl-f"],
+        layers: &[Prompt],
+        help: "prompt: one character right",
+        hint: None,
+    },
+    Binding {
+        action: Action::WordLeft,
+        name: "word_left",
+        keys: &["alt-b", "ctrl-left"],
+        layers: &[Prompt],
+        help: "prompt: one word left",
+        hint: None,
+    },
+    Binding {
+        action: Action::WordRight,
+        name: "word_right",
+        keys: &["alt-f", "ctrl-right"],
+        layers: &[Prompt],
+        help: "prompt: one word right",
+        hint: None,
+    },
+    Binding {
+        action: Action::LineStart,
+        name: "line_start",
+        keys: &["home", "ctrl-a"],
+        layers: &[Prompt],
+        help: "prompt: start of the line",
+        hint: None,
+    },
+    Binding {
+        action: Action::LineEnd,
+        name: "line_end",
+        keys: &["end", "ctrl-e"],
+        layers: &[Prompt],
+        help: "prompt: end of the line",
+        hint: None,
+    },
+    Binding {
+        action: Action::DeleteBack,
+        name: "delete_back",
+        keys: &["backspace", "ctrl-h"],
+        layers: &[Prompt],
+        help: "prompt: delete the character before the cursor",
+        hint: None,
+    },
+    Binding {
+        action: Action::DeleteForward,
+        name: "delete_forward",
+        keys: &["delete", "ctrl-d"],
+        layers: &[Prompt],
+        help: "prompt: delete the character under the cursor",
+        hint: None,
+    },
+    Binding {
+        action: Action::DeleteWordBack,
+        name: "delete_word",
+        keys: &["ctrl-w", "alt-backspace"],
+        layers: &[Prompt],
+        help: "prompt: delete the word before the cursor",
+        hint: None,
+    },
+    Binding {
+        action: Action::KillToEnd,
+        name: "kill_to_end",
+        keys: &["ctrl-k"],
+        layers: &[Prompt],
+        help: "prompt: delete to the end of the line",
+        hint: None,
+    },
+    Binding {
+        action: Action::KillToStart,
+        name: "kill_to_start",
+        keys: &["ctrl-u"],
+        layers: &[Prompt],
+        help: "prompt: delete to the start of the line",
+        hint: None,
+    },
+    Binding {
+        action: Action::Yes,
+        name: "yes",
+        keys: &["y", "Y"],
+        layers: &[Confirm],
+        help: "question: yes",
+        hint: Some("yes"),
+    },
+    Binding {
+        action: Action::No,
+        name: "no",
+        keys: &["n", "N", "esc"],
+        layers: &[Confirm],
+        help: "question: no",
+        hint: Some("no"),
     },
 ];
 
@@ -347,6 +538,7 @@ impl Key {
             "esc" | "escape" => KeyCode::Esc,
             "tab" => KeyCode::Tab,
             "backspace" => KeyCode::Backspace,
+            "delete" | "del" => KeyCode::Delete,
             "home" => KeyCode::Home,
             "end" => KeyCode::End,
             "pageup" => KeyCode::PageUp,
@@ -390,6 +582,8 @@ impl Key {
             KeyCode::End => "End".into(),
             KeyCode::PageUp => "PgUp".into(),
             KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Backspace => "Backspace".into(),
+            KeyCode::Delete => "Delete".into(),
             other => format!("{other:?}"),
         });
         out
@@ -399,7 +593,8 @@ impl Key {
 /// The bindings in force: the defaults with the user's overrides applied.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    keys: HashMap<Action, Vec<Key>>,
+    /// Keys of each binding, by the binding's name.
+    keys: HashMap<&'static str, Vec<Key>>,
     lookup: HashMap<(Layer, Key), Action>,
 }
 
@@ -411,10 +606,13 @@ impl Default for Keymap {
 
 impl Keymap {
     /// Apply `overrides` (action name → key strings). Returns the map and one warning per
-    /// unknown action or unreadable key, for the status line.
+    /// unknown action or unreadable key, for the status line. An override that leaves an
+    /// action with no usable key keeps its defaults: a typo must not lose a command.
     pub fn with_overrides(overrides: &HashMap<String, Vec<String>>) -> (Keymap, Vec<String>) {
         let mut warnings = Vec::new();
-        for name in overrides.keys() {
+        let mut names: Vec<&String> = overrides.keys().collect();
+        names.sort();
+        for name in names {
             if !BINDINGS.iter().any(|b| b.name == name) {
                 warnings.push(format!("config: unknown key action `{name}`"));
             }
@@ -422,26 +620,34 @@ impl Keymap {
         let mut keys = HashMap::new();
         let mut lookup = HashMap::new();
         for binding in BINDINGS {
-            let texts: Vec<&str> = match overrides.get(binding.name) {
-                Some(list) => list.iter().map(String::as_str).collect(),
-                None => binding.keys.to_vec(),
-            };
             let mut parsed = Vec::new();
-            for text in texts {
-                match Key::parse(text) {
-                    Some(key) => parsed.push(key),
-                    None => warnings.push(format!(
-                        "config: cannot read key `{text}` for `{}`",
-                        binding.name
-                    )),
+            if let Some(list) = overrides.get(binding.name) {
+                for text in list {
+                    match Key::parse(text) {
+                        Some(key) => parsed.push(key),
+                        None => warnings.push(format!(
+                            "config: cannot read key `{text}` for `{}`",
+                            binding.name
+                        )),
+                    }
                 }
+                if parsed.is_empty() {
+                    warnings.push(format!(
+                        "config: `{}` would have no key; keeping {}",
+                        binding.name,
+                        binding.keys.join(", ")
+                    ));
+                }
+            }
+            if parsed.is_empty() {
+                parsed = binding.keys.iter().filter_map(|k| Key::parse(k)).collect();
             }
             for key in &parsed {
                 for layer in binding.layers {
                     lookup.entry((*layer, *key)).or_insert(binding.action);
                 }
             }
-            keys.insert(binding.action, parsed);
+            keys.insert(binding.name, parsed);
         }
         (Keymap { keys, lookup }, warnings)
     }
@@ -450,10 +656,18 @@ impl Keymap {
         self.lookup.get(&(layer, Key::from_event(event))).copied()
     }
 
-    /// Labels of the keys bound to `action`, e.g. `"H, Shift-←"`.
+    /// Labels of the keys of the first binding of `action`, e.g. `"H, Shift-←"`.
     pub fn keys_of(&self, action: Action) -> String {
+        BINDINGS
+            .iter()
+            .find(|b| b.action == action)
+            .map(|b| self.labels(b.name))
+            .unwrap_or_default()
+    }
+
+    fn labels(&self, name: &str) -> String {
         self.keys
-            .get(&action)
+            .get(name)
             .map(|keys| keys.iter().map(Key::label).collect::<Vec<_>>().join(", "))
             .unwrap_or_default()
     }
@@ -462,16 +676,43 @@ impl Keymap {
     pub fn help_rows(&self) -> Vec<(String, &'static str)> {
         BINDINGS
             .iter()
-            .map(|b| (self.keys_of(b.action), b.help))
+            .map(|b| (self.labels(b.name), b.help))
             .collect()
     }
 
-    /// The first key of `action`, for footer hints.
+    /// (key, word) hints for the footer of `layer`: the bindings of that layer that have a
+    /// hint, each with its first key. Leaving, help and quit come first (a narrow screen cuts
+    /// the right end), then the rest in table order; on the board itself there is nothing to
+    /// go back from.
+    pub fn footer(&self, layer: Layer) -> Vec<(String, &'static str)> {
+        let first = [Action::Back, Action::Help, Action::Quit];
+        let rank = |b: &Binding| {
+            first
+                .iter()
+                .position(|a| *a == b.action)
+                .unwrap_or(first.len())
+        };
+        let mut bindings: Vec<&Binding> = BINDINGS
+            .iter()
+            .filter(|b| b.layers.contains(&layer) && b.hint.is_some())
+            .filter(|b| !(layer == Layer::Board && b.action == Action::Back))
+            .collect();
+        bindings.sort_by_key(|b| rank(b));
+        bindings
+            .into_iter()
+            .filter_map(|b| {
+                let key = self.keys.get(b.name)?.first()?.label();
+                Some((key, b.hint?))
+            })
+            .collect()
+    }
+
+    /// The first key of `action`, for messages that name a key.
     pub fn first_key(&self, action: Action) -> String {
-        self.keys
-            .get(&action)
-            .and_then(|k| k.first())
-            .map(Key::label)
+        BINDINGS
+            .iter()
+            .find(|b| b.action == action)
+            .and_then(|b| self.keys.get(b.name)?.first().map(Key::label))
             .unwrap_or_default()
     }
 }
@@ -516,5 +757,42 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(map.action(Layer::Board, q), None);
+    }
+
+    #[test]
+    fn an_override_with_no_readable_key_keeps_the_default_and_says_so() {
+        let mut o = HashMap::new();
+        o.insert("move_right".to_string(), vec!["ctrl-".to_string()]);
+        o.insert("zzz".to_string(), vec![]);
+        let (map, warnings) = Keymap::with_overrides(&o);
+        assert_eq!(map.keys_of(Action::MoveRight), "L, Shift-→");
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+    }
+
+    #[test]
+    fn q_is_a_letter_in_a_prompt_and_ctrl_c_quits_everywhere() {
+        let map = Keymap::default();
+        let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        for layer in [
+            Layer::Board,
+            Layer::Detail,
+            Layer::Problems,
+            Layer::Help,
+            Layer::Confirm,
+        ] {
+            assert_eq!(map.action(layer, q), Some(Action::Quit), "{layer:?}");
+        }
+        assert_eq!(map.action(Layer::Prompt, q), None);
+        for layer in [
+            Layer::Board,
+            Layer::Detail,
+            Layer::Problems,
+            Layer::Help,
+            Layer::Prompt,
+            Layer::Confirm,
+        ] {
+            assert_eq!(map.action(layer, ctrl_c), Some(Action::Quit), "{layer:?}");
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod cards;
 pub mod keymap;
 pub mod markdown;
 pub mod memory;
+pub mod prompt;
 pub mod theme;
 pub mod view;
 pub mod worker;
@@ -98,6 +99,7 @@ pub fn run(backlog: Backlog, index: Index, focus: Option<String>) -> Result<()> 
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::select(config.theme.as_deref(), no_color);
     let mut app = App::new(board_info(&backlog), keymap);
+    app.theme = theme.clone();
     app.pending_focus = focus;
     app.message = index
         .notices
@@ -262,17 +264,47 @@ fn event_loop(
                 match effect {
                     Effect::Quit => return Ok(()),
                     Effect::Request(request) => send(worker, request)?,
-                    Effect::Editor(path) => {
-                        let root = std::path::PathBuf::from(&app.info.root);
-                        match suspended(terminal, gate, || run_editor(&root, &path)) {
-                            Ok(()) => app.message = Some(format!("edited {path}")),
-                            Err(e) => app.message = Some(format!("{e:#}")),
-                        }
-                        send(worker, Request::Refresh { path })?;
+                    Effect::Editor(path) => edit_file(terminal, gate, app, worker, path, None)?,
+                    Effect::EditorAt(path, line) => {
+                        edit_file(terminal, gate, app, worker, path, line)?
+                    }
+                    Effect::Suspend => {
+                        suspended(terminal, gate, || {
+                            stop_self();
+                            Ok(())
+                        })?;
+                        app.message = Some("welcome back".into());
                     }
                 }
             }
         }
+    }
+}
+
+/// Run the editor on `path` (at `line` when known), then re-read the file.
+fn edit_file(
+    terminal: &mut DefaultTerminal,
+    gate: &InputGate,
+    app: &mut App,
+    worker: &mpsc::Sender<Input>,
+    path: String,
+    line: Option<u32>,
+) -> Result<()> {
+    let root = std::path::PathBuf::from(&app.info.root);
+    match suspended(terminal, gate, || run_editor(&root, &path, line)) {
+        Ok(()) => app.message = Some(format!("edited {path}")),
+        Err(e) => app.message = Some(format!("{e:#}")),
+    }
+    send(worker, Request::Refresh { path })
+}
+
+/// Stop this process as the shell's Ctrl-z would (SIGTSTP); returns once the shell's `fg`
+/// continues it.
+fn stop_self() {
+    // SAFETY: raise only sends a signal to this process; SIGTSTP's default action stops it
+    // until SIGCONT.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
     }
 }
 
@@ -312,7 +344,8 @@ fn suspended<T>(
 
 /// Run `$VISUAL` or `$EDITOR` (or `vi`) on the card. The command is split the way a shell
 /// would (`code --wait` works) and the path is passed as an argument, never through a shell.
-pub fn run_editor(root: &Path, path: &str) -> Result<()> {
+/// With a line, editors known to take `+LINE` get it.
+pub fn run_editor(root: &Path, path: &str, line: Option<u32>) -> Result<()> {
     let command = std::env::var("VISUAL")
         .ok()
         .filter(|v| !v.trim().is_empty())
@@ -327,8 +360,12 @@ pub fn run_editor(root: &Path, path: &str) -> Result<()> {
     let (program, args) = words
         .split_first()
         .ok_or_else(|| eyre!("the editor command is empty"))?;
-    let status = std::process::Command::new(program)
-        .args(args)
+    let mut command = std::process::Command::new(program);
+    command.args(args);
+    if let Some(line) = line.filter(|_| takes_plus_line(program)) {
+        command.arg(format!("+{line}"));
+    }
+    let status = command
         .arg(root.join(path))
         .status()
         .wrap_err_with(|| format!("cannot run the editor `{program}`"))?;
@@ -336,4 +373,16 @@ pub fn run_editor(root: &Path, path: &str) -> Result<()> {
         return Err(eyre!("the editor exited with {status}"));
     }
     Ok(())
+}
+
+/// Editors that open a file at a line given as `+LINE` before it.
+fn takes_plus_line(program: &str) -> bool {
+    let name = Path::new(program)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(program);
+    matches!(
+        name,
+        "vi" | "vim" | "nvim" | "nano" | "emacs" | "emacsclient" | "micro" | "kak" | "ne" | "joe"
+    )
 }

@@ -20,6 +20,8 @@ pub struct Board {
     pub root: PathBuf,
     pub quit: bool,
     pub editor_requests: Vec<String>,
+    /// How many times the board asked to suspend to the shell (Ctrl-z).
+    pub suspended: usize,
     _cache: tempfile::TempDir,
 }
 
@@ -41,6 +43,7 @@ impl Board {
             root,
             quit: false,
             editor_requests: Vec::new(),
+            suspended: 0,
             _cache: cache,
         };
         let snapshot = board.worker.snapshot().expect("snapshot");
@@ -73,6 +76,11 @@ impl Board {
             match effect {
                 Effect::Quit => self.quit = true,
                 Effect::Editor(path) => self.editor_requests.push(path),
+                Effect::EditorAt(path, line) => self.editor_requests.push(match line {
+                    Some(line) => format!("{path}:{line}"),
+                    None => path,
+                }),
+                Effect::Suspend => self.suspended += 1,
                 Effect::Request(request) => {
                     let msgs = self.worker.handle(request);
                     self.deliver(msgs);
@@ -151,6 +159,9 @@ fn parse_keys(keys: &str) -> Vec<KeyEvent> {
             "esc" => KeyCode::Esc,
             "tab" => KeyCode::Tab,
             "bs" => KeyCode::Backspace,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "del" => KeyCode::Delete,
             "left" => KeyCode::Left,
             "right" => KeyCode::Right,
             "up" => KeyCode::Up,

@@ -11,9 +11,9 @@ use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
 pub use board::{truncate, wrap_two};
+pub use overlays::{help_lines, help_text};
 
-use super::app::{App, Overlay};
-use super::keymap::{Action, Layer};
+use super::app::{App, Pane};
 use super::theme::Theme;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -30,14 +30,13 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     ])
     .areas(area);
     title_bar(app, theme, frame, title);
-    let top = app.overlays.iter().rev().find(|o| **o != Overlay::Help);
-    match top {
-        Some(Overlay::Detail) => detail::render(app, theme, frame, main),
-        Some(Overlay::Problems) => overlays::problems(app, theme, frame, main),
+    match app.main_pane() {
+        Some(Pane::Detail(detail)) => detail::render(detail, theme, frame, main),
+        Some(Pane::Problems { selected }) => overlays::problems(app, *selected, theme, frame, main),
         _ => board::render(app, theme, frame, main),
     }
-    if app.overlays.last() == Some(&Overlay::Help) {
-        overlays::help(app, theme, frame, main);
+    if let Some(Pane::Help { scroll }) = app.layers.last() {
+        overlays::help(app, *scroll, theme, frame, main);
     }
     status_line(app, theme, frame, status);
     footer_line(app, theme, frame, footer);
@@ -102,44 +101,33 @@ fn status_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     );
 }
 
+/// The footer: the open prompt as a line editor, the question asked, or the top layer's key
+/// hints (from the keymap table, most needed first: a narrow screen cuts the right end).
 fn footer_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let line = if let Some(prompt) = &app.prompt {
-        Line::from(vec![
-            Span::styled(prompt.label(), theme.key),
-            Span::raw(prompt.text.clone()),
-            Span::styled("█", theme.dim),
-        ])
-    } else if let Some((_, question)) = &app.confirm {
-        Line::styled(question.clone(), theme.message)
-    } else {
-        // Most needed first: on a narrow screen the right end is cut off.
-        let hints: &[(Action, &str)] = match app.top_layer() {
-            Layer::Board => &[
-                (Action::Help, "help"),
-                (Action::Quit, "quit"),
-                (Action::MoveRight, "move"),
-                (Action::OpenDetail, "detail"),
-                (Action::Search, "search"),
-                (Action::NewCard, "new"),
-            ],
-            Layer::Detail => &[
-                (Action::Back, "back"),
-                (Action::Help, "help"),
-                (Action::OpenEditor, "edit in $EDITOR"),
-                (Action::MoveRight, "move"),
-                (Action::Down, "scroll"),
-            ],
-            Layer::Problems | Layer::Help => &[(Action::Back, "back"), (Action::Quit, "quit")],
-        };
-        let mut spans = Vec::new();
-        for (action, what) in hints {
-            spans.push(Span::styled(
-                format!(" {}", app.keymap.first_key(*action)),
-                theme.key,
-            ));
-            spans.push(Span::styled(format!(" {what} "), theme.dim));
+    if let Some(prompt) = app.prompt() {
+        let label = prompt.label();
+        let room = (area.width as usize).saturating_sub(label.chars().count());
+        let (shown, cursor) = prompt.visible(room);
+        let line = Line::from(vec![Span::styled(label, theme.key), Span::raw(shown)]);
+        frame.render_widget(Paragraph::new(line), area);
+        let x = area.x + (label.chars().count() + cursor).min(area.width as usize) as u16;
+        frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+        return;
+    }
+    let line = match app.confirm() {
+        // The answer keys come first, so a narrow screen always shows them.
+        Some(question) => Line::from(vec![
+            Span::styled("(y/n) ", theme.key),
+            Span::styled(question.to_string(), theme.message),
+        ]),
+        None => {
+            let mut spans = Vec::new();
+            for (key, what) in app.keymap.footer(app.top_layer()) {
+                spans.push(Span::styled(format!(" {key}"), theme.key));
+                spans.push(Span::styled(format!(" {what} "), theme.dim));
+            }
+            Line::from(spans)
         }
-        Line::from(spans)
     };
     frame.render_widget(Paragraph::new(line), area);
 }
