@@ -533,6 +533,12 @@ fn kano_new_card_asks_for_the_product_and_the_ready_gate_asks_before_moving() {
     let dir = common::kano_fixture();
     let mut b = Board::open(dir.path(), 160, 40);
     assert!(b.app.info.products.len() > 1);
+    assert_eq!(
+        b.app.cards.columns[0], "New",
+        "kano's legacy New comes before Proposed"
+    );
+    assert_eq!(b.app.cards.columns[1], "Proposed");
+    b.press("hhhhhhhhhl");
     b.press("n");
     assert_eq!(
         b.app.prompt().map(|p| p.label()),

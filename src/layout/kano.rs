@@ -28,6 +28,9 @@ pub const STATES: [&str; 8] = [
     "Dropped",
 ];
 
+/// The state older kano items start in; it comes before Proposed.
+pub const LEGACY_FIRST_STATE: &str = "New";
+
 /// Item types with their id code and folder, as kano names them.
 pub const TYPES: [(&str, &str, &str); 5] = [
     ("Task", "TSK", "task"),

@@ -307,7 +307,8 @@ impl Backlog {
         }
     }
 
-    /// Column order: the configured statuses, then any other status the cards use.
+    /// Column order: the configured statuses, then any other status the cards use — except
+    /// kano's legacy `New`, which comes before Proposed in kano's own flow.
     pub fn columns<'a>(&self, used: impl IntoIterator<Item = &'a str>) -> Vec<String> {
         let mut columns = self.statuses.clone();
         let mut extra: Vec<String> = used
@@ -317,6 +318,11 @@ impl Backlog {
             .collect();
         extra.sort();
         extra.dedup();
+        if self.kind == LayoutKind::Kano {
+            if let Some(at) = extra.iter().position(|s| s == kano::LEGACY_FIRST_STATE) {
+                columns.insert(0, extra.remove(at));
+            }
+        }
         columns.extend(extra);
         columns
     }

@@ -6,6 +6,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::cards::BoardCard;
 use super::cards::{CardFilter, CardStore};
+use std::time::{Duration, Instant};
+
 use ratatui::text::{Line, Span, Text};
 
 use super::keymap::{Action, Keymap, Layer};
@@ -111,7 +113,13 @@ pub struct App {
     /// The layers over the board, bottom first.
     pub layers: Vec<Pane>,
     pub theme: Theme,
+    /// One line per card instead of five (`z`).
+    pub compact: bool,
     pub message: Option<String>,
+    /// The message is an error: it stays until the next key. Others expire on their own.
+    pub message_error: bool,
+    /// The message on screen and since when, to expire it.
+    message_since: Option<(String, Instant)>,
     pub busy: Option<String>,
     pub spinner: usize,
     /// Terminal size, to page and to keep the focus in view.
@@ -137,7 +145,10 @@ impl App {
             col_scroll: 0,
             layers: Vec::new(),
             theme: Theme::dark(),
+            compact: false,
             message: None,
+            message_error: false,
+            message_since: None,
             busy: None,
             spinner: 0,
             width: 80,
@@ -163,11 +174,25 @@ impl App {
         ((self.width / MIN_COLUMN_WIDTH) as usize).clamp(1, self.cards.columns.len().max(1))
     }
 
-    /// Cards that fit in a column's height.
+    /// Rows a card takes in a column: five in the normal density (id line, two title lines,
+    /// labels, gap), one in the compact one.
+    pub fn card_height(&self) -> u16 {
+        if self.compact {
+            1
+        } else {
+            CARD_HEIGHT
+        }
+    }
+
+    /// Cards a column shows at once: its inner height (the screen less the title bar, status
+    /// line, footer and the column's two border rows), the last card without its gap. The
+    /// board draws exactly this many, so scrolling never leaves blank rows.
     pub fn cards_per_page(&self) -> usize {
-        // title bar, column header + border, status line, footer
-        let chrome = 6;
-        (self.height.saturating_sub(chrome) / CARD_HEIGHT).max(1) as usize
+        let inner = self.height.saturating_sub(5);
+        let height = self.card_height();
+        // The last card needs no gap row under it.
+        let gap = u16::from(!self.compact);
+        ((inner + gap) / height).max(1) as usize
     }
 
     pub fn top_layer(&self) -> Layer {
@@ -240,6 +265,9 @@ impl App {
     /// Handle one key: the top layer's table says what it means; a prompt types the keys
     /// its table does not bind, and a question takes any other key as no.
     pub fn key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if std::mem::take(&mut self.message_error) {
+            self.message = None;
+        }
         let layer = self.top_layer();
         match (self.keymap.action(layer, key), layer) {
             (Some(action), _) => self.action(layer, action),
@@ -464,6 +492,12 @@ impl App {
             }
             Action::Undo => return vec![Effect::Request(Request::Undo)],
             Action::Redo => return vec![Effect::Request(Request::Redo)],
+            Action::ToggleDensity => {
+                self.compact = !self.compact;
+                self.keep_focus_visible();
+                let density = if self.compact { "compact" } else { "normal" };
+                self.message = Some(format!("{density} density"));
+            }
             Action::NextProduct => self.cycle_product(1),
             Action::PrevProduct => self.cycle_product(-1),
             Action::Problems => self.push(Pane::Problems { selected: 0 }),
@@ -644,12 +678,15 @@ impl App {
     fn keep_focus_visible(&mut self) {
         self.clamp_row();
         let page = self.cards_per_page();
-        for (row, scroll) in self.rows.iter().zip(self.scroll.iter_mut()) {
+        for (col, (row, scroll)) in self.rows.iter().zip(self.scroll.iter_mut()).enumerate() {
             if *row < *scroll {
                 *scroll = *row;
             } else if *row >= *scroll + page {
                 *scroll = row + 1 - page;
             }
+            // Never scrolled past the last card: no blank rows under a full column.
+            let len = self.cards.visible.get(col).map_or(0, Vec::len);
+            *scroll = (*scroll).min(len.saturating_sub(page));
         }
         let fit = self.columns_that_fit();
         if self.focus_col < self.col_scroll {
@@ -891,6 +928,32 @@ impl App {
         self.spinner = self.spinner.wrapping_add(1);
     }
 
+    /// How long a message that is not an error stays on the status line.
+    pub const MESSAGE_LIFETIME: Duration = Duration::from_secs(4);
+
+    /// Clear a message that has been on screen for [`Self::MESSAGE_LIFETIME`]; errors stay
+    /// until the next key. Returns whether the status line changed.
+    pub fn expire_message(&mut self, now: Instant) -> bool {
+        let Some(text) = self.message.clone() else {
+            self.message_since = None;
+            return false;
+        };
+        match &self.message_since {
+            Some((shown, since)) if *shown == text => {
+                if !self.message_error && now.duration_since(*since) >= Self::MESSAGE_LIFETIME {
+                    self.message = None;
+                    self.message_since = None;
+                    return true;
+                }
+                false
+            }
+            _ => {
+                self.message_since = Some((text, now));
+                false
+            }
+        }
+    }
+
     /// Apply a worker message. Focus, scroll and filters are kept; a card that vanished from
     /// under the focus hands it to its neighbour. Returns follow-up effects (reload the detail).
     pub fn msg(&mut self, msg: Msg) -> Vec<Effect> {
@@ -946,7 +1009,10 @@ impl App {
                     d.scroll = d.scroll.min(max);
                 }
             }
-            Msg::Edited(message) => self.message = Some(message),
+            Msg::Edited(message) => {
+                self.message = Some(message);
+                self.message_error = false;
+            }
             Msg::Pinned { path, hash } => {
                 for pane in &mut self.layers {
                     if let Pane::Prompt(prompt) = pane {
@@ -959,7 +1025,14 @@ impl App {
             Msg::Confirm { question, request } => self.push(Pane::Confirm { request, question }),
             Msg::Focus { path } => self.pending_focus = Some(path),
             Msg::Busy(what) => self.busy = what,
-            Msg::Info(message) | Msg::Failed(message) => self.message = Some(message),
+            Msg::Info(message) => {
+                self.message = Some(message);
+                self.message_error = false;
+            }
+            Msg::Failed(message) => {
+                self.message = Some(message);
+                self.message_error = true;
+            }
         }
         self.after_change(focused);
         effects

@@ -58,6 +58,7 @@ pub enum Action {
     Quit,
     PrevProduct,
     Suspend,
+    ToggleDensity,
     // Text prompts (a line editor).
     Submit,
     CursorLeft,
@@ -342,6 +343,14 @@ pub const BINDINGS: &[Binding] = &[
         keys: &["shift-tab"],
         layers: &[Board],
         help: "previous product (kano)",
+        hint: None,
+    },
+    Binding {
+        action: Action::ToggleDensity,
+        name: "density",
+        keys: &["z"],
+        layers: &[Board],
+        help: "compact density: one line per card",
         hint: None,
     },
     Binding {

@@ -70,10 +70,16 @@ impl Config {
 
 /// The board's static facts, from the backlog.
 pub fn board_info(backlog: &Backlog) -> BoardInfo {
+    board_info_with(backlog, &[])
+}
+
+/// The board's static facts, with the columns of the statuses the cards use placed where the
+/// layout puts them (kano's legacy New first).
+pub fn board_info_with(backlog: &Backlog, used_statuses: &[String]) -> BoardInfo {
     BoardInfo {
         root: backlog.root.to_string_lossy().to_string(),
         layout: backlog.kind,
-        statuses: backlog.statuses.clone(),
+        statuses: backlog.columns(used_statuses.iter().map(String::as_str)),
         products: backlog.products.iter().map(|p| p.name.clone()).collect(),
         priorities: backlog.priority_scale([]),
     }
@@ -98,7 +104,9 @@ pub fn run(backlog: Backlog, index: Index, focus: Option<String>) -> Result<()> 
     let (keymap, warnings) = keymap::Keymap::with_overrides(&config.keys);
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let theme = Theme::select(config.theme.as_deref(), no_color);
-    let mut app = App::new(board_info(&backlog), keymap);
+    // One indexed query (distinct statuses) so the columns start in the layout's order.
+    let used = index.statuses().unwrap_or_default();
+    let mut app = App::new(board_info_with(&backlog, &used), keymap);
     app.theme = theme.clone();
     app.pending_focus = focus;
     app.message = index
@@ -226,9 +234,16 @@ fn event_loop(
             terminal.draw(|frame| view::render(app, theme, frame))?;
             dirty = false;
         }
-        // Sleep until something happens; tick only while the spinner turns.
-        let first = if app.busy.is_some() {
-            match events.recv_timeout(Duration::from_millis(100)) {
+        // Sleep until something happens; wake to turn the spinner, or to expire a message.
+        let wake = if app.busy.is_some() {
+            Some(Duration::from_millis(100))
+        } else if app.message.is_some() && !app.message_error {
+            Some(Duration::from_millis(500))
+        } else {
+            None
+        };
+        let first = if let Some(wake) = wake {
+            match events.recv_timeout(wake) {
                 Ok(ev) => Some(ev),
                 Err(RecvTimeoutError::Timeout) => None,
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
@@ -240,10 +255,11 @@ fn event_loop(
                     .map_err(|_| eyre!("the input thread stopped"))?,
             )
         };
-        if first.is_none() {
+        if first.is_none() && app.busy.is_some() {
             app.tick();
             dirty = true;
         }
+        dirty |= app.expire_message(std::time::Instant::now());
         for ev in first
             .into_iter()
             .chain(std::iter::from_fn(|| events.try_recv().ok()))

@@ -12,7 +12,7 @@ use tack::tui::app::{App, Effect};
 use tack::tui::keymap::Keymap;
 use tack::tui::theme::Theme;
 use tack::tui::worker::{Msg, Worker};
-use tack::tui::{board_info, view};
+use tack::tui::{board_info_with, view};
 
 pub struct Board {
     pub app: App,
@@ -33,7 +33,8 @@ impl Board {
         let mut index =
             Index::open_at(&backlog, &cache.path().join("index.sqlite")).expect("index");
         index.reconcile(&backlog, &|_, _| {}).expect("reconcile");
-        let mut app = App::new(board_info(&backlog), Keymap::default());
+        let used = index.statuses().expect("statuses");
+        let mut app = App::new(board_info_with(&backlog, &used), Keymap::default());
         app.resize(width, height);
         let root = backlog.root.clone();
         let worker = Worker::new(backlog, index);

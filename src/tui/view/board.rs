@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 use ratatui::Frame;
 use unicode_width::UnicodeWidthStr;
 
-use crate::tui::app::{App, CARD_HEIGHT};
+use crate::tui::app::App;
 use crate::tui::cards::BoardCard;
 use crate::tui::theme::Theme;
 
@@ -73,24 +73,91 @@ fn column(app: &App, theme: &Theme, frame: &mut Frame, area: Rect, col: usize) {
     }
     let scroll = app.scroll.get(col).copied().unwrap_or(0);
     let focus_row = app.rows.get(col).copied().unwrap_or(0);
-    let mut y = inner.y;
-    for (row, slot) in slots.iter().enumerate().skip(scroll) {
-        if y + CARD_HEIGHT - 1 > inner.bottom() {
-            break;
-        }
+    let height = app.card_height();
+    let page = app.cards_per_page();
+    for (i, (row, slot)) in slots.iter().enumerate().skip(scroll).take(page).enumerate() {
         let Some(card) = app.cards.card(*slot) else {
             continue;
         };
         let area = Rect {
             x: inner.x,
-            y,
+            y: inner.y + i as u16 * height,
             width: inner.width,
-            height: CARD_HEIGHT - 1,
-        };
+            height: height.saturating_sub(1).max(1),
+        }
+        .intersection(inner);
         let is_focus = focused && row == focus_row;
-        card_widget(app, theme, frame, area, card, is_focus);
-        y += CARD_HEIGHT;
+        if app.compact {
+            compact_card(app, theme, frame, area, card, is_focus);
+        } else {
+            card_widget(app, theme, frame, area, card, is_focus);
+        }
     }
+    more_marks(
+        theme,
+        frame,
+        area,
+        scroll,
+        slots.len().saturating_sub(scroll + page),
+    );
+}
+
+/// `↑ N` / `↓ N` on the column's bottom border: cards above and below what is shown.
+fn more_marks(theme: &Theme, frame: &mut Frame, area: Rect, above: usize, below: usize) {
+    let mut parts = Vec::new();
+    if above > 0 {
+        parts.push(format!("↑{above}"));
+    }
+    if below > 0 {
+        parts.push(format!("↓{below}"));
+    }
+    if parts.is_empty() || area.height < 2 {
+        return;
+    }
+    let text = format!(" {} more ", parts.join(" "));
+    let width = (text.chars().count() as u16).min(area.width.saturating_sub(2));
+    let mark = Rect {
+        x: area.right().saturating_sub(width + 1),
+        y: area.bottom() - 1,
+        width,
+        height: 1,
+    };
+    frame.render_widget(Paragraph::new(Span::styled(text, theme.dim)), mark);
+}
+
+/// One line per card: the priority glyph, the id, the title and the assignees.
+fn compact_card(
+    app: &App,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+    card: &BoardCard,
+    focused: bool,
+) {
+    let width = area.width.saturating_sub(1) as usize;
+    let (marker, marker_style) = priority_marker(app, theme, card.priority.as_deref());
+    let who = card.assignees.join(", ");
+    let who = truncate(&who, (width / 3).min(16));
+    let head = format!("{marker}{} ", card.id);
+    let room = width.saturating_sub(head.width() + who.width() + 1);
+    let title = truncate(&card.title, room);
+    let pad = width.saturating_sub(head.width() + title.width() + who.width());
+    let bar = if focused { "▌" } else { " " };
+    let line = Line::from(vec![
+        Span::styled(bar, theme.border_focused),
+        Span::styled(marker, marker_style),
+        Span::styled(card.id.to_string(), theme.card_id),
+        Span::raw(" "),
+        Span::raw(title),
+        Span::raw(" ".repeat(pad)),
+        Span::styled(who, theme.assignee),
+    ]);
+    let style = if focused {
+        theme.card_focused
+    } else {
+        Style::default()
+    };
+    frame.render_widget(Paragraph::new(line).style(style), area);
 }
 
 fn card_widget(
@@ -113,9 +180,11 @@ fn card_widget(
     if let Some(parent) = &card.parent {
         first.push(Span::styled(format!(" ↑{parent}"), theme.marker));
     }
-    if let Some(who) = &card.assignee {
+    if !card.assignees.is_empty() {
+        // Every assignee, as room allows.
+        let who = card.assignees.join(", ");
         let used: usize = first.iter().map(|s| s.content.width()).sum();
-        let name = truncate(who, width.saturating_sub(used + 1).min(16));
+        let name = truncate(&who, width.saturating_sub(used + 1).min(24));
         if !name.is_empty() {
             let pad = width.saturating_sub(used + name.width());
             first.push(Span::raw(" ".repeat(pad)));

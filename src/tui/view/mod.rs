@@ -13,7 +13,7 @@ use ratatui::Frame;
 pub use board::{truncate, wrap_two};
 pub use overlays::{help_lines, help_text};
 
-use super::app::{App, Pane};
+use super::app::{plural, App, Pane};
 use super::theme::Theme;
 
 const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -60,8 +60,21 @@ fn title_bar(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(line).style(theme.title_bar), area);
 }
 
+/// The status line: the message first (what just happened matters most), shortened in the
+/// middle of its longest path when the screen is narrow; then the spinner, the counts, the
+/// search and filter, and the unreadable files.
 fn status_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut spans = Vec::new();
+    if let Some(message) = &app.message {
+        let style = if app.message_error {
+            theme.priority_high
+        } else {
+            theme.message
+        };
+        let room = (area.width as usize).saturating_sub(2);
+        spans.push(Span::styled(format!(" {} ", fit(message, room)), style));
+        spans.push(Span::raw("·"));
+    }
     if let Some(busy) = &app.busy {
         spans.push(Span::styled(
             format!(" {} {busy} ", SPINNER[app.spinner % SPINNER.len()]),
@@ -70,10 +83,11 @@ fn status_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
     }
     let shown = app.cards.visible_len();
     let total = app.cards.total_len();
+    let cards = |n: usize| format!("{n} {}", plural(n, "card", "cards"));
     let counts = if shown == total || app.cards.totals.is_some() {
-        format!(" {total} cards")
+        format!(" {}", cards(total))
     } else {
-        format!(" {shown} of {total} cards")
+        format!(" {shown} of {}", cards(total))
     };
     spans.push(Span::raw(counts));
     if !app.cards.search.is_empty() {
@@ -91,14 +105,36 @@ fn status_line(app: &App, theme: &Theme, frame: &mut Frame, area: Rect) {
             theme.priority_high,
         ));
     }
-    if let Some(message) = &app.message {
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(message.clone(), theme.message));
-    }
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(theme.status_line),
         area,
     );
+}
+
+/// `text` in `width` columns: as it is when it fits, else with its longest path (a word with
+/// a `/`) shortened in the middle, so the reason after it stays readable; cut at the end as a
+/// last resort.
+pub fn fit(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    let len = text.width();
+    if len <= width {
+        return text.to_string();
+    }
+    let excess = len - width + 1;
+    let path = text
+        .split(' ')
+        .filter(|w| w.contains('/'))
+        .max_by_key(|w| w.chars().count());
+    if let Some(path) = path {
+        let chars: Vec<char> = path.chars().collect();
+        if chars.len() > excess + 8 {
+            let keep = chars.len() - excess;
+            let head: String = chars[..keep / 2].iter().collect();
+            let tail: String = chars[chars.len() - (keep - keep / 2)..].iter().collect();
+            return text.replacen(path, &format!("{head}…{tail}"), 1);
+        }
+    }
+    truncate(text, width)
 }
 
 /// The footer: the open prompt as a line editor, the question asked, or the top layer's key
