@@ -112,7 +112,9 @@ impl Prompt {
     pub fn label(&self) -> &'static str {
         match self.kind {
             PromptKind::Search => "/",
-            PromptKind::Filter => "filter (label: assignee: priority: type:) ",
+            PromptKind::Filter => {
+                "filter (label: assignee: priority: type: status: product:; a,b  -key:x  key:none) "
+            }
             PromptKind::Title { .. } => "title: ",
             PromptKind::Assignee { .. } => "assignees (comma-separated): ",
             PromptKind::Labels { .. } => "labels (comma-separated): ",
@@ -421,12 +423,9 @@ impl App {
                 vec![]
             }
             PromptKind::Filter => {
-                match CardFilter::parse(&text) {
-                    Ok(filter) => {
-                        let path = self.focused_card().map(|c| c.path.to_string());
-                        self.cards.set_filter(filter);
-                        self.refocus(path);
-                    }
+                let path = self.focused_card().map(|c| c.path.to_string());
+                match self.cards.set_filter_text(&text) {
+                    Ok(()) => self.refocus(path),
                     Err(e) => self.message = Some(e),
                 }
                 vec![]
@@ -817,7 +816,7 @@ impl App {
                     d.body = body;
                 }
             }
-            Msg::Edited(message) => self.message = Some(message),
+            Msg::Edited(message) => self.message = Some(self.note_if_hidden(message)),
             Msg::Pinned { path, hash } => {
                 if let Some(prompt) = self.prompt.as_mut() {
                     if prompt.card_path() == Some(path.as_str()) && prompt.base.is_none() {
@@ -834,6 +833,21 @@ impl App {
         }
         self.after_change(focused);
         effects
+    }
+
+    /// A card just created (or moved) that the filter, search or product hides would seem
+    /// to vanish, so the message says what hides it. The card is still `pending_focus` then
+    /// (it could not be focused); it is dropped so the focus does not jump to it later.
+    fn note_if_hidden(&mut self, message: String) -> String {
+        let Some(why) = self
+            .pending_focus
+            .as_deref()
+            .and_then(|path| self.cards.hidden_by(path))
+        else {
+            return message;
+        };
+        self.pending_focus = None;
+        format!("{message} (hidden by {why})")
     }
 
     /// Keep the focus on the same card when it is still shown; else stay at the same row
