@@ -443,7 +443,10 @@ mod tests {
                 },
             ]
         );
-        assert_eq!(query.describe(), "label:ui,bug -label:wontfix assignee:none");
+        assert_eq!(
+            query.describe(),
+            "label:ui,bug -label:wontfix assignee:none"
+        );
         assert_eq!(Query::parse(&query.describe()), Ok(query));
     }
 
@@ -470,7 +473,10 @@ mod tests {
     #[test]
     fn quotes_keep_spaces_and_describe_quotes_them_back() {
         let query = q("status:\"In Progress\" label:ui");
-        assert_eq!(query.terms[0].values, vec![Value::Text("In Progress".into())]);
+        assert_eq!(
+            query.terms[0].values,
+            vec![Value::Text("In Progress".into())]
+        );
         assert_eq!(query.describe(), "status:\"In Progress\" label:ui");
         assert_eq!(Query::parse(&query.describe()), Ok(query));
     }
@@ -493,7 +499,10 @@ mod tests {
             err("status:none"),
             "every card has a status, so `status:none` would match nothing"
         );
-        assert_eq!(err("status:\"To Do"), "a quote is not closed in `status:\"To Do`");
+        assert_eq!(
+            err("status:\"To Do"),
+            "a quote is not closed in `status:\"To Do`"
+        );
     }
 
     #[test]
@@ -512,7 +521,10 @@ mod tests {
         assert!(either.matches(&ui) && either.matches(&bug) && !either.matches(&docs));
         let both = q("label:ui,bug status:todo");
         assert!(both.matches(&ui) && !both.matches(&bug) && !both.matches(&docs));
-        assert!(q("label:bug label:api").matches(&bug), "same key twice: both");
+        assert!(
+            q("label:bug label:api").matches(&bug),
+            "same key twice: both"
+        );
         assert!(!q("label:bug label:ui").matches(&bug));
         assert!(q("assignee:alice").matches(&ui), "with or without @");
         assert!(q("a:@bob").matches(&docs));
@@ -527,8 +539,14 @@ mod tests {
         assert!(q("assignee:none").matches(&bare) && !q("assignee:none").matches(&ui));
         assert!(q("-assignee:none").matches(&ui) && !q("-assignee:none").matches(&bare));
         assert!(q("priority:none,high").matches(&ui) && q("priority:none,high").matches(&bare));
-        assert!(q("-priority:high").matches(&bare), "no priority is not high");
-        assert!(q("label:none").matches(&card("x", &[" "], &[], None)), "blank is empty");
+        assert!(
+            q("-priority:high").matches(&bare),
+            "no priority is not high"
+        );
+        assert!(
+            q("label:none").matches(&card("x", &[" "], &[], None)),
+            "blank is empty"
+        );
         assert!(q("status:\"in progress\"").matches(&bare));
         assert!(q("status:in-progress").matches(&bare));
         assert!(!q("-status:inprogress").matches(&bare));
