@@ -215,7 +215,8 @@ pub struct FilterArgs {
     pub product: Option<String>,
     /// The board's filter syntax, ANDed with the flags: `label:ui,bug` (either),
     /// `-label:wontfix` (not), `assignee:none` (empty), `status:todo`, several terms at once.
-    #[arg(long, value_name = "FILTER")]
+    /// (A value may start with `-`: a negated first term is not a flag.)
+    #[arg(long, value_name = "FILTER", allow_hyphen_values = true)]
     pub filter: Option<String>,
 }
 
