@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use color_eyre::eyre::Result;
 use serde::Serialize;
 
+use crate::filter::Query;
 use crate::index::{Filter, Index};
 use crate::item::{Card, Item};
 use crate::layout::fields::{FieldEdit, ListEdit};
@@ -212,6 +213,11 @@ pub struct FilterArgs {
     /// kano product.
     #[arg(long)]
     pub product: Option<String>,
+    /// The board's filter syntax, ANDed with the flags: `label:ui,bug` (either),
+    /// `-label:wontfix` (not), `assignee:none` (empty), `status:todo`, several terms at once.
+    /// (A value may start with `-`: a negated first term is not a flag.)
+    #[arg(long, value_name = "FILTER", allow_hyphen_values = true)]
+    pub filter: Option<String>,
 }
 
 impl From<FilterArgs> for Filter {
@@ -223,6 +229,16 @@ impl From<FilterArgs> for Filter {
             priority: a.priority,
             kind: a.kind,
             product: a.product,
+        }
+    }
+}
+
+impl FilterArgs {
+    /// The `--filter` text parsed, or a usage error (exit 2) saying what is wrong with it.
+    fn parsed_filter(&self) -> Result<Query> {
+        match &self.filter {
+            None => Ok(Query::default()),
+            Some(text) => Query::parse(text).map_err(|e| UsageError(e.0).into()),
         }
     }
 }
@@ -255,7 +271,7 @@ pub struct CheckFailed(pub usize);
 /// Run a parsed command line. The board is started by `main` when there is no subcommand.
 pub fn run(dir: &Path, command: Command) -> Result<()> {
     match command {
-        Command::List { filter, json } => list(dir, filter.into(), json),
+        Command::List { filter, json } => list(dir, filter, json),
         Command::Show { reference, json } => show(dir, &reference, json),
         Command::Move {
             reference,
@@ -285,9 +301,18 @@ pub fn run(dir: &Path, command: Command) -> Result<()> {
     }
 }
 
-fn list(dir: &Path, filter: Filter, json: bool) -> Result<()> {
-    let (_session, cards) =
-        Session::open_and_query(dir, |index, backlog| index.cards(backlog, &filter))?;
+/// `tack list`: the flags and `--filter` make one query on the index. A `--filter` value no
+/// card has is an error naming the values in use, as on the board; the older flags keep
+/// answering with an empty list.
+fn list(dir: &Path, args: FilterArgs, json: bool) -> Result<()> {
+    let typed = args.parsed_filter()?;
+    let query = Filter::from(args).query().and(typed.clone());
+    let (_session, cards) = Session::open_and_query(dir, |index, backlog| {
+        if let Some(sentence) = index.unknown_value(backlog, &typed)? {
+            return Err(UsageError(sentence).into());
+        }
+        index.cards_matching(backlog, &query)
+    })?;
     let written = write_stdout(|out| {
         if json {
             return write_json_array(out, &cards);

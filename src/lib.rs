@@ -9,6 +9,7 @@ pub mod cli;
 pub mod demo;
 pub mod edit;
 pub mod error;
+pub mod filter;
 pub mod index;
 pub mod item;
 pub mod layout;

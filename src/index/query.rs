@@ -8,6 +8,7 @@ use rusqlite::{params_from_iter, Row};
 use serde::Serialize;
 
 use super::{json_list, Context, Index};
+use crate::filter::{same_value, Key, Query, Term, Value};
 use crate::item::{Card, Fields, Item, Problem};
 use crate::layout::Backlog;
 
@@ -94,36 +95,112 @@ impl Index {
     }
 }
 
+impl Filter {
+    /// The flags as terms of the filter language (`--label ui` is `label:ui`).
+    pub fn query(&self) -> Query {
+        let flags = [
+            (Key::Status, &self.status),
+            (Key::Label, &self.label),
+            (Key::Assignee, &self.assignee),
+            (Key::Priority, &self.priority),
+            (Key::Type, &self.kind),
+            (Key::Product, &self.product),
+        ];
+        Query::of(
+            flags
+                .into_iter()
+                .filter_map(|(key, value)| value.as_deref().map(|v| Term::is(key, v)))
+                .collect(),
+        )
+    }
+}
+
 /// The SQL for a filtered card list, with its parameters; public so the tests can check the
 /// query plan of exactly what `tack list` runs.
 pub fn list_sql(filter: &Filter) -> (String, Vec<String>) {
+    query_sql(&filter.query())
+}
+
+/// The SQL for the cards a filter query selects, its values bound as parameters (never
+/// spliced into the text). Values must already be spelled as the index stores them
+/// ([`Index::cards_matching`] resolves them first), so every comparison is a plain `=` that
+/// the status, priority, type and label/assignee indexes answer.
+pub fn query_sql(query: &Query) -> (String, Vec<String>) {
     let mut sql = format!("SELECT {CARD_COLUMNS} FROM items i");
-    let mut clauses = Vec::new();
     let mut args = Vec::new();
-    if let Some(label) = &filter.label {
-        sql.push_str(" JOIN item_labels l ON l.path = i.path AND l.label = ?");
-        args.push(label.clone());
-    }
-    if let Some(name) = &filter.assignee {
-        sql.push_str(" JOIN item_assignees a ON a.path = i.path AND a.name = ?");
-        args.push(name.trim_start_matches('@').to_string());
-    }
-    for (column, value) in [
-        ("i.status", &filter.status),
-        ("i.priority", &filter.priority),
-        ("i.type", &filter.kind),
-        ("i.product", &filter.product),
-    ] {
-        if let Some(value) = value {
-            clauses.push(format!("{column} = ?"));
-            args.push(value.clone());
-        }
-    }
+    let clauses: Vec<String> = query
+        .terms
+        .iter()
+        .map(|term| term_sql(term, &mut args))
+        .collect();
     if !clauses.is_empty() {
         sql.push_str(" WHERE ");
         sql.push_str(&clauses.join(" AND "));
     }
     (sql, args)
+}
+
+/// One term: its values ORed, negated as a whole. `NOT ifnull(…, 0)` because a missing
+/// priority makes `priority IN (…)` NULL, and `-priority:high` must keep those cards.
+fn term_sql(term: &Term, args: &mut Vec<String>) -> String {
+    let texts: Vec<String> = term
+        .texts()
+        .map(|t| match term.key {
+            // item_assignees holds names without their `@`.
+            Key::Assignee => t.trim_start_matches('@').to_string(),
+            _ => t.to_string(),
+        })
+        .collect();
+    let mut alternatives = Vec::new();
+    if !texts.is_empty() {
+        alternatives.push(has_sql(term.key, texts.len()));
+        args.extend(texts);
+    }
+    if term.wants_empty() {
+        alternatives.push(empty_sql(term.key).to_string());
+    }
+    let expr = alternatives.join(" OR ");
+    match (term.negated, alternatives.len()) {
+        (true, _) => format!("NOT ifnull(({expr}), 0)"),
+        (false, 1) => expr,
+        (false, _) => format!("({expr})"),
+    }
+}
+
+/// The card has one of `n` values for `key`. Labels and assignees are looked up in their
+/// one-row-per-value tables (primary key `(label, path)`), so SQLite starts from the matching
+/// rows instead of reading every card.
+fn has_sql(key: Key, n: usize) -> String {
+    let marks = vec!["?"; n].join(", ");
+    match key {
+        Key::Label => {
+            format!("i.path IN (SELECT l.path FROM item_labels l WHERE l.label IN ({marks}))")
+        }
+        Key::Assignee => {
+            format!("i.path IN (SELECT a.path FROM item_assignees a WHERE a.name IN ({marks}))")
+        }
+        Key::Priority => format!("i.priority IN ({marks})"),
+        Key::Type => format!("i.type IN ({marks})"),
+        Key::Status => format!("i.status IN ({marks})"),
+        Key::Product => format!("i.product IN ({marks})"),
+    }
+}
+
+/// The card has no (non-blank) value for `key`, as `none` asks.
+fn empty_sql(key: Key) -> &'static str {
+    match key {
+        Key::Label => {
+            "NOT EXISTS (SELECT 1 FROM item_labels e WHERE e.path = i.path AND trim(e.label) <> '')"
+        }
+        Key::Assignee => {
+            "NOT EXISTS (SELECT 1 FROM item_assignees e WHERE e.path = i.path AND trim(e.name) <> '')"
+        }
+        Key::Priority => "trim(ifnull(i.priority, '')) = ''",
+        Key::Type => "trim(ifnull(i.type, '')) = ''",
+        Key::Product => "trim(ifnull(i.product, '')) = ''",
+        // The parser refuses `status:none`; were it asked, no card has an empty status.
+        Key::Status => "0",
+    }
 }
 
 /// Each status with its number of cards.
@@ -135,8 +212,15 @@ pub type IndexedFile = (String, String, Result<Item, Problem>);
 impl Index {
     /// Cards matching `filter`, in board order (column, ordinal, natural id).
     pub fn cards(&self, backlog: &Backlog, filter: &Filter) -> Result<Vec<Card>> {
-        let filter = self.resolve_filter_case(filter)?;
-        let (sql, args) = list_sql(&filter);
+        self.cards_matching(backlog, &filter.query())
+    }
+
+    /// Cards a filter query selects, in board order. Values are matched as the board matches
+    /// them ([`same_value`]: case, `@`, a status's spaces); a value no card has selects nothing
+    /// here — [`Index::unknown_value`] is the check that says so.
+    pub fn cards_matching(&self, backlog: &Backlog, query: &Query) -> Result<Vec<Card>> {
+        let query = self.resolve_values(backlog, query)?;
+        let (sql, args) = query_sql(&query);
         let mut stmt = self.conn.prepare_cached(&sql).ctx("listing cards")?;
         let rows = stmt
             .query_map(params_from_iter(args.iter()), card_from_row)
@@ -240,44 +324,72 @@ impl Index {
         Ok((cards, counts))
     }
 
-    /// Filters are typed by people: find the spelling the index actually holds.
-    fn resolve_filter_case(&self, filter: &Filter) -> Result<Filter> {
-        let mut out = filter.clone();
-        let fix = |value: &mut Option<String>, sql: &str| -> Result<()> {
-            if let Some(v) = value {
-                let found: Option<String> = self
-                    .conn
-                    .prepare_cached(sql)
-                    .ctx("matching a filter")?
-                    .query_row([v.trim_start_matches('@')], |r| r.get(0))
-                    .ok();
-                if let Some(found) = found {
-                    *v = found;
+    /// Filters are typed by people: replace each typed value by every spelling the index
+    /// holds that it names (`label:ui` finds cards labelled `ui` and `UI`), so the SQL can
+    /// compare with a plain, indexed `=`.
+    fn resolve_values(&self, backlog: &Backlog, query: &Query) -> Result<Query> {
+        let mut out = query.clone();
+        for term in &mut out.terms {
+            if term.texts().next().is_none() {
+                continue;
+            }
+            let in_use = self.values_in_use(backlog, term.key)?;
+            let mut values = Vec::new();
+            for value in std::mem::take(&mut term.values) {
+                let Value::Text(typed) = &value else {
+                    values.push(value);
+                    continue;
+                };
+                let found: Vec<&String> = in_use
+                    .iter()
+                    .filter(|stored| same_value(term.key, typed, stored))
+                    .collect();
+                if found.is_empty() {
+                    values.push(value);
+                }
+                for stored in found {
+                    let stored = Value::Text(stored.clone());
+                    if !values.contains(&stored) {
+                        values.push(stored);
+                    }
                 }
             }
-            Ok(())
-        };
-        fix(
-            &mut out.status,
-            "SELECT status FROM items WHERE status = ?1 COLLATE NOCASE LIMIT 1",
-        )?;
-        fix(
-            &mut out.label,
-            "SELECT label FROM item_labels WHERE label = ?1 COLLATE NOCASE LIMIT 1",
-        )?;
-        fix(
-            &mut out.assignee,
-            "SELECT name FROM item_assignees WHERE name = ?1 COLLATE NOCASE LIMIT 1",
-        )?;
-        fix(
-            &mut out.priority,
-            "SELECT priority FROM items WHERE priority = ?1 COLLATE NOCASE LIMIT 1",
-        )?;
-        fix(
-            &mut out.kind,
-            "SELECT type FROM items WHERE type = ?1 COLLATE NOCASE LIMIT 1",
-        )?;
+            term.values = values;
+        }
         Ok(out)
+    }
+
+    /// Every value cards use for `key`, once each; for statuses, the layout's columns too
+    /// (an empty column is still a status to filter on).
+    pub fn values_in_use(&self, backlog: &Backlog, key: Key) -> Result<Vec<String>> {
+        let sql = match key {
+            Key::Status => {
+                return Ok(backlog.columns(self.statuses()?.iter().map(String::as_str)));
+            }
+            Key::Label => "SELECT DISTINCT label FROM item_labels",
+            Key::Assignee => "SELECT DISTINCT name FROM item_assignees",
+            Key::Priority => "SELECT DISTINCT priority FROM items WHERE priority IS NOT NULL",
+            Key::Type => "SELECT DISTINCT type FROM items WHERE type IS NOT NULL",
+            Key::Product => "SELECT DISTINCT product FROM items WHERE product IS NOT NULL",
+        };
+        self.strings(sql, "listing the values in use")
+    }
+
+    /// The first value of `query` that no card has, as a sentence naming the values in use.
+    pub fn unknown_value(&self, backlog: &Backlog, query: &Query) -> Result<Option<String>> {
+        let mut failed = None;
+        let mut in_use = |key: Key| match self.values_in_use(backlog, key) {
+            Ok(values) => values,
+            Err(err) => {
+                failed = Some(err);
+                Vec::new()
+            }
+        };
+        let sentence = query.unknown_value(&mut in_use);
+        match failed {
+            Some(err) => Err(err),
+            None => Ok(sentence),
+        }
     }
 
     /// Every status used by some card.

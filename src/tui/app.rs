@@ -571,12 +571,9 @@ impl App {
                 vec![]
             }
             PromptKind::Filter => {
-                match CardFilter::parse(&text) {
-                    Ok(filter) => {
-                        let path = self.focused_card().map(|c| c.path.to_string());
-                        self.cards.set_filter(filter);
-                        self.refocus(path);
-                    }
+                let path = self.focused_card().map(|c| c.path.to_string());
+                match self.cards.set_filter_text(&text) {
+                    Ok(()) => self.refocus(path),
                     Err(e) => self.message = Some(e),
                 }
                 vec![]
@@ -1010,7 +1007,7 @@ impl App {
                 }
             }
             Msg::Edited(message) => {
-                self.message = Some(message);
+                self.message = Some(self.note_if_hidden(message));
                 self.message_error = false;
             }
             Msg::Pinned { path, hash } => {
@@ -1061,6 +1058,21 @@ impl App {
             }
         }
         vec![]
+    }
+
+    /// A card just created (or moved) that the filter, search or product hides would seem
+    /// to vanish, so the message says what hides it. The card is still `pending_focus` then
+    /// (it could not be focused); it is dropped so the focus does not jump to it later.
+    fn note_if_hidden(&mut self, message: String) -> String {
+        let Some(why) = self
+            .pending_focus
+            .as_deref()
+            .and_then(|path| self.cards.hidden_by(path))
+        else {
+            return message;
+        };
+        self.pending_focus = None;
+        format!("{message} (hidden by {why})")
     }
 
     /// Keep the focus on the same card when it is still shown; else stay at the same row

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use fuzzy_matcher::FuzzyMatcher;
 
+use crate::filter::{Fields, Key, Query};
 use crate::index::query::{board_order, sort_key, BoardOrder};
 use crate::item::Card;
 
@@ -83,76 +84,20 @@ impl Interner {
     }
 }
 
-/// Field filters set with `f` (`label:x assignee:y priority:z type:t`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CardFilter {
-    pub label: Option<String>,
-    pub assignee: Option<String>,
-    pub priority: Option<String>,
-    pub kind: Option<String>,
-}
+/// The filter set with `f`: the filter language's [`Query`], under the name the board has
+/// always used for it.
+pub type CardFilter = Query;
 
-impl CardFilter {
-    /// Parse `label:bug assignee:alice`; unknown keys are returned as errors for the status line.
-    pub fn parse(text: &str) -> Result<CardFilter, String> {
-        let mut f = CardFilter::default();
-        for term in text.split_whitespace() {
-            let (key, value) = term.split_once(':').ok_or_else(|| {
-                format!("`{term}`: write key:value (label, assignee, priority, type)")
-            })?;
-            let slot = match key.to_ascii_lowercase().as_str() {
-                "label" | "l" => &mut f.label,
-                "assignee" | "a" | "owner" => &mut f.assignee,
-                "priority" | "p" => &mut f.priority,
-                "type" | "t" => &mut f.kind,
-                other => {
-                    return Err(format!(
-                        "unknown filter `{other}` (label, assignee, priority, type)"
-                    ))
-                }
-            };
-            *slot = Some(value.to_string());
+impl Fields for BoardCard {
+    fn any_value(&self, key: Key, test: &mut dyn FnMut(&str) -> bool) -> bool {
+        match key {
+            Key::Label => self.labels.iter().any(|v| test(v)),
+            Key::Assignee => self.assignees.iter().any(|v| test(v)),
+            Key::Priority => self.priority.as_deref().is_some_and(test),
+            Key::Type => self.kind.as_deref().is_some_and(test),
+            Key::Status => test(&self.status),
+            Key::Product => self.product.as_deref().is_some_and(test),
         }
-        Ok(f)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        *self == CardFilter::default()
-    }
-
-    pub fn describe(&self) -> String {
-        [
-            ("label", &self.label),
-            ("assignee", &self.assignee),
-            ("priority", &self.priority),
-            ("type", &self.kind),
-        ]
-        .iter()
-        .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}:{v}")))
-        .collect::<Vec<_>>()
-        .join(" ")
-    }
-
-    fn matches(&self, card: &BoardCard) -> bool {
-        let eq = |a: &str, b: &str| {
-            a.trim_start_matches('@')
-                .eq_ignore_ascii_case(b.trim_start_matches('@'))
-        };
-        self.label
-            .as_ref()
-            .is_none_or(|l| card.labels.iter().any(|x| eq(x, l)))
-            && self
-                .assignee
-                .as_ref()
-                .is_none_or(|a| card.assignees.iter().any(|x| eq(x, a)))
-            && self
-                .priority
-                .as_ref()
-                .is_none_or(|p| card.priority.as_deref().is_some_and(|x| eq(x, p)))
-            && self
-                .kind
-                .as_ref()
-                .is_none_or(|t| card.kind.as_deref().is_some_and(|x| eq(x, t)))
     }
 }
 
@@ -503,6 +448,56 @@ impl CardStore {
     pub fn set_filter(&mut self, filter: CardFilter) {
         self.filter = filter;
         self.refresh_visible();
+    }
+
+    /// Parse and apply the `f` prompt's text. A syntax error, or a value no card on the board
+    /// has (a typo would otherwise look like an empty result), is returned as the sentence
+    /// for the status line and leaves the filter as it was.
+    pub fn set_filter_text(&mut self, text: &str) -> Result<(), String> {
+        let filter = Query::parse(text).map_err(|e| e.0)?;
+        if let Some(sentence) = filter.unknown_value(&mut |key| self.values_in_use(key)) {
+            return Err(sentence);
+        }
+        self.set_filter(filter);
+        Ok(())
+    }
+
+    /// Every value the cards on the board have for `key`, once each; for statuses, the
+    /// columns (an empty configured column is still a status).
+    pub fn values_in_use(&self, key: Key) -> Vec<String> {
+        if key == Key::Status {
+            return self.columns.clone();
+        }
+        let mut seen: HashSet<String> = HashSet::new();
+        for card in self.slots.iter().flatten() {
+            card.any_value(key, &mut |v| {
+                // Values repeat across cards: allocate only for a new one.
+                if !seen.contains(v) {
+                    seen.insert(v.to_string());
+                }
+                false
+            });
+        }
+        seen.into_iter().collect()
+    }
+
+    /// What keeps the card at `path` off the board, if it is held but not shown: `the filter
+    /// label:ui`, `the search "x"`, `the product P`. None when it is shown or unknown.
+    pub fn hidden_by(&self, path: &str) -> Option<String> {
+        let slot = self.slot_of(path)?;
+        let card = self.card(slot)?;
+        if self.visible.iter().flatten().any(|s| *s == slot) {
+            return None;
+        }
+        if !self.filter.matches(card) {
+            return Some(format!("the filter {}", self.filter));
+        }
+        if let Some(product) = self.product.as_deref() {
+            if card.product.as_deref() != Some(product) {
+                return Some(format!("the product {product}"));
+            }
+        }
+        Some(format!("the search \"{}\"", self.search.trim()))
     }
 
     pub fn set_product(&mut self, product: Option<String>) {

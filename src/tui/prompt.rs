@@ -69,7 +69,9 @@ impl Prompt {
     pub fn label(&self) -> &'static str {
         match self.kind {
             PromptKind::Search => "/",
-            PromptKind::Filter => "filter (label: assignee: priority: type:) ",
+            PromptKind::Filter => {
+                "filter (label: assignee: priority: type: status: product:; a,b  -key:x  key:none) "
+            }
             PromptKind::Title { .. } => "title: ",
             PromptKind::Assignee { .. } => "assignees (comma-separated): ",
             PromptKind::Labels { .. } => "labels (comma-separated): ",
