@@ -732,3 +732,27 @@ fn problems_are_selectable_and_e_opens_the_file_at_its_line() {
     let line = problem.line.expect("a line");
     assert_eq!(b.editor_requests, vec![format!("{}:{line}", problem.path)]);
 }
+
+#[test]
+fn enter_on_a_problem_shows_the_lines_around_it() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 80, 24);
+    b.press("!<enter>");
+    let problem = b.app.selected_problem().cloned().expect("the demo has one");
+    let Some(tack::tui::app::Pane::Problems {
+        context: Some(context),
+        ..
+    }) = b.app.layers.last()
+    else {
+        panic!("no context shown: {:?}", b.app.layers.last());
+    };
+    let line = problem.line.expect("a line");
+    let file = read(&b.root.join(&problem.path));
+    let at = (line - context.first_line) as usize;
+    assert_eq!(
+        context.lines[at],
+        file.lines().nth(line as usize - 1).expect("the line"),
+        "the problem's own line is among them"
+    );
+    assert!(context.first_line < line && context.lines.len() > at + 1);
+}

@@ -60,8 +60,11 @@ pub struct BoardInfo {
 #[derive(Debug, Clone)]
 pub enum Pane {
     Detail(Detail),
+    /// The problems view: the selected entry, and the lines around its error once asked for
+    /// (Enter).
     Problems {
         selected: usize,
+        context: Option<Context>,
     },
     Help {
         scroll: u16,
@@ -84,6 +87,14 @@ impl Pane {
             Pane::Confirm { .. } => Layer::Confirm,
         }
     }
+}
+
+/// Lines of a file around a problem's line: the path, the first line's number, the lines.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    pub path: String,
+    pub first_line: u32,
+    pub lines: Vec<String>,
 }
 
 /// The open detail pane: the card, its body, and the body rendered once.
@@ -393,7 +404,8 @@ impl App {
 
     fn problems_action(&mut self, action: Action) -> Vec<Effect> {
         let last = self.problems.len().saturating_sub(1);
-        if let Some(Pane::Problems { selected }) = self.layers.last_mut() {
+        if let Some(Pane::Problems { selected, context }) = self.layers.last_mut() {
+            let before = *selected;
             *selected = match action {
                 Action::Up => selected.saturating_sub(1),
                 Action::Down => *selected + 1,
@@ -404,6 +416,9 @@ impl App {
                 _ => *selected,
             }
             .min(last);
+            if *selected != before {
+                *context = None;
+            }
         }
         match action {
             Action::Quit => vec![Effect::Quit],
@@ -420,6 +435,15 @@ impl App {
                 .selected_problem()
                 .map(|p| vec![Effect::EditorAt(p.path.clone(), p.line)])
                 .unwrap_or_default(),
+            Action::OpenDetail => self
+                .selected_problem()
+                .map(|p| {
+                    vec![Effect::Request(Request::ProblemContext {
+                        path: p.path.clone(),
+                        line: p.line.unwrap_or(1),
+                    })]
+                })
+                .unwrap_or_default(),
             _ => vec![],
         }
     }
@@ -427,7 +451,7 @@ impl App {
     /// The problem the problems view has selected.
     pub fn selected_problem(&self) -> Option<&Problem> {
         self.layers.iter().rev().find_map(|pane| match pane {
-            Pane::Problems { selected } => self.problems.get(*selected),
+            Pane::Problems { selected, .. } => self.problems.get(*selected),
             _ => None,
         })
     }
@@ -500,7 +524,10 @@ impl App {
             }
             Action::NextProduct => self.cycle_product(1),
             Action::PrevProduct => self.cycle_product(-1),
-            Action::Problems => self.push(Pane::Problems { selected: 0 }),
+            Action::Problems => self.push(Pane::Problems {
+                selected: 0,
+                context: None,
+            }),
             // Prompt and question keys never reach the board (their layers take them).
             _ => {}
         }
@@ -1020,6 +1047,13 @@ impl App {
                 }
             }
             Msg::Confirm { question, request } => self.push(Pane::Confirm { request, question }),
+            Msg::ProblemContext(shown) => {
+                for pane in &mut self.layers {
+                    if let Pane::Problems { context, .. } = pane {
+                        *context = Some(shown.clone());
+                    }
+                }
+            }
             Msg::Focus { path } => self.pending_focus = Some(path),
             Msg::Busy(what) => self.busy = what,
             Msg::Info(message) => {

@@ -197,8 +197,8 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::OpenDetail,
         name: "detail",
         keys: &["enter"],
-        layers: &[Board],
-        help: "open the card's detail pane",
+        layers: &[Board, ProblemsLayer],
+        help: "open the card's detail pane (a problem: the lines around it)",
         hint: Some("detail"),
     },
     Binding {

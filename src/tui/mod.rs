@@ -109,12 +109,20 @@ pub fn run(backlog: Backlog, index: Index, focus: Option<String>) -> Result<()> 
     let mut app = App::new(board_info_with(&backlog, &used), keymap);
     app.theme = theme.clone();
     app.pending_focus = focus;
-    app.message = index
+    // Every notice and config mistake at once, not only the first: a user fixing the config
+    // should not have to restart to find the next one.
+    let notices: Vec<String> = index
         .notices
-        .first()
+        .iter()
         .cloned()
-        .or(config_error)
-        .or_else(|| warnings.first().cloned());
+        .chain(config_error)
+        .chain(Theme::check_name(config.theme.as_deref()))
+        .chain(warnings)
+        .collect();
+    if !notices.is_empty() {
+        app.message = Some(notices.join("; "));
+        app.message_error = true;
+    }
 
     let (ui_tx, ui_rx) = mpsc::channel::<UiEvent>();
     let (work_tx, work_rx) = mpsc::channel::<Input>();

@@ -150,6 +150,16 @@ impl Theme {
         }
     }
 
+    /// A configured theme name that is not one of ours, as a config warning.
+    pub fn check_name(name: Option<&str>) -> Option<String> {
+        match name {
+            None | Some("dark" | "light") => None,
+            Some(other) => Some(format!(
+                "config: unknown theme `{other}` (themes: dark, light); using dark"
+            )),
+        }
+    }
+
     /// The theme asked for by name (`dark`, `light`), unless `NO_COLOR` is set.
     pub fn select(name: Option<&str>, no_color: bool) -> Theme {
         if no_color {

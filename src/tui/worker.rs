@@ -45,6 +45,11 @@ pub enum Request {
     Pin {
         path: String,
     },
+    /// The lines of a problem file around `line`, for the problems view.
+    ProblemContext {
+        path: String,
+        line: u32,
+    },
     /// Re-read one file (after `$EDITOR` returned).
     Refresh {
         path: String,
@@ -91,6 +96,8 @@ pub enum Msg {
         question: String,
         request: Request,
     },
+    /// Lines around a problem's line.
+    ProblemContext(crate::tui::app::Context),
     /// A card was created or moved to a new path: focus it.
     Focus {
         path: String,
@@ -247,6 +254,7 @@ impl Worker {
             Request::Pin { path } => self.pin(path),
             Request::Refresh { path } => self.refresh(std::slice::from_ref(path)),
             Request::LoadDetail { path } => self.detail(path),
+            Request::ProblemContext { path, line } => Ok(self.problem_context(path, *line)),
         };
         result.unwrap_or_else(|e| vec![Msg::Failed(format!("{e:#}"))])
     }
@@ -373,6 +381,32 @@ impl Worker {
         };
         let now = self.session.index.item_at(path)?.map(|(_, hash)| hash);
         Ok(now == written)
+    }
+
+    /// Three lines either side of `line` in the file at `path` (read as text whatever its
+    /// encoding, since it is a file that did not parse).
+    fn problem_context(&self, path: &str, line: u32) -> Vec<Msg> {
+        const AROUND: u32 = 3;
+        let abs = self.session.backlog.abs(path);
+        let text = match std::fs::read(&abs) {
+            Ok(bytes) if bytes.len() as u64 <= crate::layout::MAX_FILE_BYTES => {
+                String::from_utf8_lossy(&bytes).into_owned()
+            }
+            Ok(_) => return vec![Msg::Info(format!("{path} is too large to show"))],
+            Err(e) => return vec![Msg::Failed(format!("cannot read {path}: {e}"))],
+        };
+        let first_line = line.saturating_sub(AROUND).max(1);
+        let lines = text
+            .lines()
+            .skip(first_line as usize - 1)
+            .take((line + AROUND + 1 - first_line) as usize)
+            .map(str::to_string)
+            .collect();
+        vec![Msg::ProblemContext(crate::tui::app::Context {
+            path: path.to_string(),
+            first_line,
+            lines,
+        })]
     }
 
     fn pin(&self, path: &str) -> Result<Vec<Msg>> {

@@ -32,7 +32,9 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
     title_bar(app, theme, frame, title);
     match app.main_pane() {
         Some(Pane::Detail(detail)) => detail::render(detail, theme, frame, main),
-        Some(Pane::Problems { selected }) => overlays::problems(app, *selected, theme, frame, main),
+        Some(Pane::Problems { selected, context }) => {
+            overlays::problems(app, *selected, context.as_ref(), theme, frame, main)
+        }
         _ => board::render(app, theme, frame, main),
     }
     if let Some(Pane::Help { scroll }) = app.layers.last() {

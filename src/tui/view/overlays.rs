@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::tui::app::App;
+use crate::tui::app::{App, Context};
 use crate::tui::theme::Theme;
 
 /// What the card glyphs mean, shown under the bindings.
@@ -96,7 +96,14 @@ pub fn help(app: &App, scroll: u16, theme: &Theme, frame: &mut Frame, area: Rect
 /// The files that are not cards, one selectable entry each: the path and line, then the
 /// reason wrapped to the width so it is readable at any size. `E` opens the selected one in
 /// the editor at its line.
-pub fn problems(app: &App, selected: usize, theme: &Theme, frame: &mut Frame, area: Rect) {
+pub fn problems(
+    app: &App,
+    selected: usize,
+    context: Option<&Context>,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
     let n = app.problems.len();
     let block = Block::default()
         .borders(Borders::ALL)
@@ -133,6 +140,9 @@ pub fn problems(app: &App, selected: usize, theme: &Theme, frame: &mut Frame, ar
             .style(style),
         );
         lines.push(Line::from(format!("    {}", p.message)));
+        if let Some(context) = context.filter(|c| i == selected && c.path == p.path) {
+            lines.extend(context_lines(context, p.line, theme));
+        }
     }
     // Keep the selected entry in view.
     let visible = area.height.saturating_sub(2) as usize;
@@ -144,4 +154,24 @@ pub fn problems(app: &App, selected: usize, theme: &Theme, frame: &mut Frame, ar
             .scroll((scroll, 0)),
         area,
     );
+}
+
+/// The file's lines around the problem, numbered, the problem's own line marked.
+fn context_lines(context: &Context, line: Option<u32>, theme: &Theme) -> Vec<Line<'static>> {
+    context
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let n = context.first_line + i as u32;
+            let here = Some(n) == line;
+            Line::from(vec![
+                Span::styled(
+                    format!("    {}{n:>5} │ ", if here { "▶" } else { " " }),
+                    if here { theme.priority_high } else { theme.dim },
+                ),
+                Span::raw(text.clone()),
+            ])
+        })
+        .collect()
 }
