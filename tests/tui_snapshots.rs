@@ -87,3 +87,9 @@ fn every_layer_at_80x24_and_40x12() {
         }
     }
 }
+
+#[test]
+fn compact_and_list_views_at_120x35() {
+    insta::assert_snapshot!("compact_120x35", screen(120, 35, "z"));
+    insta::assert_snapshot!("list_120x35", screen(120, 35, "vo"));
+}

@@ -756,3 +756,65 @@ fn enter_on_a_problem_shows_the_lines_around_it() {
     );
     assert!(context.first_line < line && context.lines.len() > at + 1);
 }
+
+#[test]
+fn the_list_view_sorts_by_any_column_and_edits_the_selected_row() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let total = b.app.cards.visible_len();
+    b.press("v");
+    let list = b.app.list.as_ref().expect("list view");
+    assert_eq!(list.rows.len(), total, "every card on the board is a row");
+    // o cycles status → priority → …: sort by id first (wrap around), then check the order.
+    while b.app.list.as_ref().map(|l| l.sort) != Some(tack::tui::list::Column::Id) {
+        b.press("o");
+    }
+    let ids: Vec<String> = {
+        let list = b.app.list.as_ref().expect("list");
+        list.rows
+            .iter()
+            .filter_map(|s| b.app.cards.card(*s))
+            .map(|c| c.id.to_string())
+            .collect()
+    };
+    let mut natural = ids.clone();
+    natural.sort_by(|a, c| tack::index::query::natural_cmp(a, c));
+    assert_eq!(ids, natural);
+    b.press("O");
+    let list = b.app.list.as_ref().expect("list");
+    let first = b.app.cards.card(list.rows[0]).map(|c| c.id.to_string());
+    assert_eq!(first, natural.last().cloned(), "reversed");
+    b.press("g");
+    // Editing keys act on the selected row, and the selection follows the card.
+    b.press("j");
+    let id = b.focused_id().expect("a card");
+    let path = b.focused_path();
+    b.press("L");
+    assert!(read(&path).contains("\nstatus: "), "{}", read(&path));
+    assert_eq!(
+        b.focused_id(),
+        Some(id.clone()),
+        "still selected after its move"
+    );
+    b.press("v");
+    assert!(b.app.list.is_none());
+    assert_eq!(b.focused_id(), Some(id), "the board focuses the same card");
+}
+
+#[test]
+fn compact_density_shows_many_more_cards_per_column() {
+    let dir = common::generate("backlogmd", 90);
+    let mut b = Board::open(dir.path(), 120, 35);
+    let normal = b.app.cards_per_page();
+    b.press("z");
+    let compact = b.app.cards_per_page();
+    assert!(normal <= 6 && compact >= 25, "{normal} → {compact}");
+    b.press("G");
+    let col = b.app.focus_col;
+    let len = b.app.cards.visible[col].len();
+    assert_eq!(
+        b.app.scroll[col],
+        len - compact,
+        "scrolled to the end, no blank rows"
+    );
+}

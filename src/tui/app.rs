@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use ratatui::text::{Line, Span, Text};
 
 use super::keymap::{Action, Keymap, Layer};
+use super::list::ListView;
 use super::prompt::{Prompt, PromptKind};
 use super::theme::Theme;
 use super::worker::{Msg, Request};
@@ -126,6 +127,8 @@ pub struct App {
     pub theme: Theme,
     /// One line per card instead of five (`z`).
     pub compact: bool,
+    /// The list view (`v`), when it replaces the columns.
+    pub list: Option<ListView>,
     pub message: Option<String>,
     /// The message is an error: it stays until the next key. Others expire on their own.
     pub message_error: bool,
@@ -157,6 +160,7 @@ impl App {
             layers: Vec::new(),
             theme: Theme::dark(),
             compact: false,
+            list: None,
             message: None,
             message_error: false,
             message_since: None,
@@ -171,9 +175,19 @@ impl App {
 
     // ---- queries used by the views -------------------------------------------------------
 
+    /// The card the keys act on: the focused card of the board, or the list's selected row.
     pub fn focused_card(&self) -> Option<&BoardCard> {
-        let slot = *self.cards.visible.get(self.focus_col)?.get(self.row())?;
+        let slot = match &self.list {
+            Some(list) => *list.rows.get(list.selected)?,
+            None => *self.cards.visible.get(self.focus_col)?.get(self.row())?,
+        };
         self.cards.card(slot)
+    }
+
+    /// Rows the list view shows at once (the screen less the title bar, status line, footer,
+    /// the table's header and its border).
+    pub fn list_page(&self) -> usize {
+        self.height.saturating_sub(6).max(1) as usize
     }
 
     pub fn row(&self) -> usize {
@@ -457,6 +471,9 @@ impl App {
     }
 
     fn board_action(&mut self, action: Action) -> Vec<Effect> {
+        if self.list.is_some() && self.list_action(action) {
+            return vec![];
+        }
         match action {
             Action::Quit => return vec![Effect::Quit],
             Action::Suspend => return vec![Effect::Suspend],
@@ -516,6 +533,7 @@ impl App {
             }
             Action::Undo => return vec![Effect::Request(Request::Undo)],
             Action::Redo => return vec![Effect::Request(Request::Redo)],
+            Action::ToggleView => self.toggle_list(),
             Action::ToggleDensity => {
                 self.compact = !self.compact;
                 self.keep_focus_visible();
@@ -532,6 +550,75 @@ impl App {
             _ => {}
         }
         vec![]
+    }
+
+    /// Keys that mean something else in the list view: moving the selection, sorting.
+    /// Returns whether the key was the list's.
+    fn list_action(&mut self, action: Action) -> bool {
+        let page = self.list_page();
+        let Some(list) = self.list.as_mut() else {
+            return false;
+        };
+        let row = list.selected;
+        match action {
+            Action::Up => list.select(row.saturating_sub(1), page),
+            Action::Down => list.select(row + 1, page),
+            Action::Top => list.select(0, page),
+            Action::Bottom => list.select(usize::MAX, page),
+            Action::PageUp => list.select(row.saturating_sub(page), page),
+            Action::PageDown => list.select(row + page, page),
+            Action::Left | Action::Right => {}
+            Action::ReorderUp | Action::ReorderDown => {
+                self.message = Some("reorder in the board view (v)".into());
+            }
+            Action::SortNext | Action::SortReverse => {
+                if action == Action::SortNext {
+                    list.cycle_sort();
+                } else {
+                    list.reverse();
+                }
+                let order = if list.descending {
+                    "descending"
+                } else {
+                    "ascending"
+                };
+                self.message = Some(format!("sorted by {} ({order})", list.sort.name()));
+                self.refresh_list();
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// `v`: the list view in place of the columns, or back; the same card stays focused.
+    fn toggle_list(&mut self) {
+        let path = self.focused_card().map(|c| c.path.to_string());
+        match self.list.take() {
+            Some(_) => {
+                if let Some(path) = path {
+                    self.focus_path(&path);
+                }
+                self.message = Some("board view".into());
+            }
+            None => {
+                self.list = Some(ListView::default());
+                self.refresh_list_keeping(path.as_deref());
+                self.message = Some("list view: o sorts by the next column, O reverses".into());
+            }
+        }
+    }
+
+    fn refresh_list(&mut self) {
+        let path = self.focused_card().map(|c| c.path.to_string());
+        self.refresh_list_keeping(path.as_deref());
+    }
+
+    fn refresh_list_keeping(&mut self, path: Option<&str>) {
+        let page = self.list_page();
+        if let Some(list) = self.list.as_mut() {
+            list.refresh(&self.cards, &self.info.priorities, path);
+            list.select(list.selected, page);
+        }
     }
 
     /// Esc on the board (or a pane): close the top pane, else clear the search and filter.
@@ -1112,6 +1199,10 @@ impl App {
     /// Keep the focus on the same card when it is still shown; else stay at the same row
     /// (the neighbour takes its place).
     fn after_change(&mut self, focused: Option<String>) {
+        if self.list.is_some() {
+            let keep = self.pending_focus.take().or(focused.clone());
+            self.refresh_list_keeping(keep.as_deref());
+        }
         self.rows.resize(self.cards.columns.len(), 0);
         self.scroll.resize(self.cards.columns.len(), 0);
         if let Some(path) = self.pending_focus.take() {

@@ -32,6 +32,8 @@ pub struct BoardCard {
     pub blocked: bool,
     pub product: Option<Arc<str>>,
     pub ordinal: Option<f64>,
+    /// The last-updated date as written (the list view shows and sorts by it).
+    pub updated: Option<Box<str>>,
 }
 
 impl BoardOrder for BoardCard {
@@ -80,6 +82,7 @@ impl Interner {
             blocked: !card.blocked_by.is_empty(),
             product: card.product.as_deref().map(|p| self.get(p)),
             ordinal: card.ordinal,
+            updated: card.updated.map(String::into_boxed_str),
         }
     }
 }

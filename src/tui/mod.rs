@@ -8,6 +8,7 @@
 pub mod app;
 pub mod cards;
 pub mod keymap;
+pub mod list;
 pub mod markdown;
 pub mod memory;
 pub mod prompt;

@@ -3,6 +3,7 @@
 
 mod board;
 mod detail;
+mod list;
 mod overlays;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -35,7 +36,10 @@ pub fn render(app: &App, theme: &Theme, frame: &mut Frame) {
         Some(Pane::Problems { selected, context }) => {
             overlays::problems(app, *selected, context.as_ref(), theme, frame, main)
         }
-        _ => board::render(app, theme, frame, main),
+        _ => match &app.list {
+            Some(list_view) => list::render(app, list_view, theme, frame, main),
+            None => board::render(app, theme, frame, main),
+        },
     }
     if let Some(Pane::Help { scroll }) = app.layers.last() {
         overlays::help(app, *scroll, theme, frame, main);
