@@ -23,6 +23,8 @@ struct Tmux {
     socket: PathBuf,
     /// This run's own directory: the socket, the cache directory (the index), no config.
     dir: tempfile::TempDir,
+    /// The pane's rows.
+    height: u16,
 }
 
 const SESSION: &str = "e2e";
@@ -51,6 +53,10 @@ struct Run<'a> {
     env: Vec<(&'a str, OsString)>,
     /// Run tack inside `sh -c` that records `stty -g` before and after, and its exit status.
     record: Option<Record>,
+    /// The terminal's columns and rows.
+    size: (u16, u16),
+    /// Start an interactive shell in the pane instead of tack (the test types the command).
+    shell: bool,
 }
 
 /// Where the `sh -c` wrapper writes what it saw around tack.
@@ -72,7 +78,14 @@ impl<'a> Run<'a> {
             args: Vec::new(),
             env: Vec::new(),
             record: None,
+            size: (120, 36),
+            shell: false,
         }
+    }
+
+    fn size(mut self, width: u16, height: u16) -> Self {
+        self.size = (width, height);
+        self
     }
 
     fn arg(mut self, arg: impl AsRef<OsStr>) -> Self {
@@ -94,6 +107,7 @@ impl<'a> Run<'a> {
         let tmux = Tmux {
             socket: dir.path().join("tmux.sock"),
             dir,
+            height: self.size.1,
         };
         // `env` gives tack a known environment whatever the tmux server inherited.
         let mut command: Vec<OsString> = vec!["env".into()];
@@ -133,17 +147,22 @@ impl<'a> Run<'a> {
             command.push(record.stty_after.clone().into());
             command.push(record.exit_status.clone().into());
         }
-        command.push(env!("CARGO_BIN_EXE_tack").into());
-        command.extend(self.args);
+        if self.shell {
+            // A shell with job control, so Ctrl-z and `fg` work as they do for a user.
+            command.extend(["bash", "--norc", "--noprofile", "-i"].map(OsString::from));
+        } else {
+            command.push(env!("CARGO_BIN_EXE_tack").into());
+            command.extend(self.args);
+        }
         let mut args: Vec<OsString> = vec![
             "new-session".into(),
             "-d".into(),
             "-s".into(),
             SESSION.into(),
             "-x".into(),
-            "120".into(),
+            self.size.0.to_string().into(),
             "-y".into(),
-            "36".into(),
+            self.size.1.to_string().into(),
             "-c".into(),
             self.cwd.into(),
             "--".into(),
@@ -235,7 +254,7 @@ impl Tmux {
     /// Wait until the board shows its first focused card; return the screen.
     fn wait_for_board(&self) -> String {
         let screen = self.wait_for("a focused card", |s| focused_id(s).is_some());
-        assert_frame(&screen);
+        assert_frame(&screen, self.height);
         screen
     }
 
@@ -263,9 +282,13 @@ impl Drop for Tmux {
 
 /// The board's frame is whole: the title bar on the first line, the key hints on the last,
 /// nothing written over it (stray output on the terminal would scroll or smudge it).
-fn assert_frame(screen: &str) {
+fn assert_frame(screen: &str, height: u16) {
     let lines: Vec<&str> = screen.lines().collect();
-    assert_eq!(lines.len(), 36, "a full 36-line screen:\n{screen}");
+    assert_eq!(
+        lines.len(),
+        height as usize,
+        "a full {height}-line screen:\n{screen}"
+    );
     assert!(
         lines.first().is_some_and(|l| l.starts_with(" tack  ")),
         "the title bar is the first line:\n{screen}"
@@ -430,7 +453,7 @@ fn l_moves_the_focused_card_and_only_its_status_line_changes() {
 
     tmux.keys(&["L"]);
     let after = tmux.wait_for_text(&format!("moved {id} To Do → In Progress"));
-    assert_frame(&after);
+    assert_frame(&after, 36);
     let text = wait_for_file(&file, "status: In Progress", |t| {
         t.contains("\nstatus: In Progress\n")
     });
@@ -509,6 +532,89 @@ fn seven_board_edits_and_seven_undos_leave_git_status_clean() {
     tmux.wait_for_text("nothing to undo");
 }
 
+/// The help at 80×24 scrolls to its last line (the glyph legend) and closes with Esc.
+#[test]
+fn help_scrolls_to_its_last_line_at_80x24() {
+    let backlog = common::generate("backlogmd", 10);
+    let tmux = Run::new("help-scroll", backlog.path()).size(80, 24).start();
+    tmux.wait_for_board();
+    tmux.keys(&["?"]);
+    let top = tmux.wait_for_text("↓ more");
+    assert!(
+        !top.contains("the card's parent"),
+        "the legend is below the fold:\n{top}"
+    );
+    tmux.keys(&["G"]);
+    let end = tmux.wait_for_text("the card's parent");
+    assert!(!end.contains("↓ more"), "{end}");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the help closed", |s| !s.contains("keys (j/k scroll"));
+}
+
+/// At 40×12 the archive question shows its (y/n), and y archives.
+#[test]
+fn the_archive_question_fits_at_40x12() {
+    let backlog = common::generate("backlogmd", 10);
+    let tmux = Run::new("archive-40", backlog.path()).size(40, 12).start();
+    let screen = tmux.wait_for_board();
+    let id = focused_id(&screen).expect("a focused card");
+    let file = card_file(backlog.path(), &id);
+    tmux.keys(&["x"]);
+    let asked = tmux.wait_for_text("(y/n)");
+    assert!(asked.contains(&format!("archive {id}")), "{asked}");
+    tmux.keys(&["y"]);
+    tmux.wait_for_text("archived");
+    assert!(!file.exists(), "the card left backlog/tasks");
+}
+
+/// Ctrl-z gives the terminal back to the shell; `fg` brings the board back, drawn again.
+#[test]
+fn ctrl_z_suspends_to_the_shell_and_fg_resumes() {
+    let backlog = common::generate("backlogmd", 10);
+    let mut run = Run::new("suspend", backlog.path());
+    run.shell = true;
+    let tmux = run.start();
+    let mut command = format!("{} ", env!("CARGO_BIN_EXE_tack"));
+    command.push_str(&backlog.path().display().to_string());
+    tmux.keys(&[&command, "Enter"]);
+    let screen = tmux.wait_for_board();
+    let id = focused_id(&screen).expect("a focused card");
+    tmux.keys(&["C-z"]);
+    tmux.wait_for("the shell's job report", |s| s.contains("Stopped"));
+    tmux.keys(&["fg", "Enter"]);
+    let back = tmux.wait_for("the board again", |s| focused_id(s).is_some());
+    assert_eq!(focused_id(&back), Some(id));
+    tmux.keys(&["q"]);
+    tmux.wait_for("the shell prompt", |s| focused_id(s).is_none());
+}
+
+/// `z` packs a column into one line per card; `v` shows the list, sorted with `o`.
+#[test]
+fn compact_density_and_the_list_view() {
+    let backlog = common::generate("backlogmd", 200);
+    let tmux = Run::new("views", backlog.path()).size(120, 35).start();
+    let screen = tmux.wait_for_board();
+    let before = screen.matches("TASK-").count();
+    tmux.keys(&["z"]);
+    let compact = tmux.wait_for_text("compact density");
+    let after = compact.matches("TASK-").count();
+    assert!(
+        after >= 4 * before,
+        "{before} cards shown → {after}:\n{compact}"
+    );
+    tmux.keys(&["v"]);
+    let list = tmux.wait_for_text("o sort");
+    for column in [
+        "id", "title", "status", "priority", "assignee", "labels", "updated",
+    ] {
+        assert!(list.contains(column), "{column}:\n{list}");
+    }
+    tmux.keys(&["o"]);
+    tmux.wait_for_text("sorted by priority");
+    tmux.keys(&["v"]);
+    tmux.wait_for_text("board view");
+}
+
 #[test]
 fn kano_move_changes_state_and_appends_a_worklog_line() {
     let backlog = common::generate("kabsd", 30);
@@ -577,7 +683,7 @@ fn a_rename_save_from_outside_shows_the_new_title() {
     rename_save(&file, &edited);
 
     let screen = tmux.wait_for_text(new_title);
-    assert_frame(&screen);
+    assert_frame(&screen, 36);
     assert!(
         !screen.contains(&old_title),
         "the old title is gone:\n{screen}"

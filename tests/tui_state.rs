@@ -315,6 +315,7 @@ fn a_card_deleted_under_the_focus_hands_it_to_its_neighbour() {
         upserts: vec![],
         removed: vec![focused.to_string()],
         problems: None,
+        own: false,
     }]);
     assert_eq!(b.focused_id(), Some(below));
 }

@@ -1090,13 +1090,14 @@ impl App {
                 upserts,
                 removed,
                 problems,
+                own,
             } => {
                 let touched = |path: &str| {
                     upserts.iter().any(|c| c.path == path) || removed.iter().any(|p| p == path)
                 };
                 for pane in &mut self.layers {
                     if let Pane::Prompt(prompt) = pane {
-                        if prompt.card_path().is_some_and(touched) {
+                        if !own && prompt.card_path().is_some_and(touched) {
                             prompt.stale = true;
                         }
                     }

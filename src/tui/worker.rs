@@ -73,11 +73,13 @@ pub enum Msg {
         cards: Vec<BoardCard>,
         problems: Vec<Problem>,
     },
-    /// Cards changed or removed (an edit, a watcher batch).
+    /// Cards changed or removed (an edit, a watcher batch). `own`: the board's own edit (an
+    /// open prompt on one of these cards is not made stale by it).
     Cards {
         upserts: Vec<Card>,
         removed: Vec<String>,
         problems: Option<Vec<Problem>>,
+        own: bool,
     },
     Detail {
         item: Box<Item>,
@@ -370,17 +372,27 @@ impl Worker {
             let hash = self.session.index.item_at(path)?.map(|(_, hash)| hash);
             self.own_writes.insert(path.clone(), hash);
         }
-        Ok(vec![self.cards_message(&paths)?])
+        let mut msg = self.cards_message(&paths)?;
+        if let Msg::Cards { own, .. } = &mut msg {
+            *own = true;
+        }
+        Ok(vec![msg])
     }
 
     /// Whether the watcher's report of `path` is the echo of this worker's own write: the
-    /// file is still as we left it.
+    /// file is still as we last left it. (Several quick edits of one card can each be
+    /// reported after the last one landed, so the entry stays until someone else changes
+    /// the file.)
     fn is_own_echo(&mut self, path: &str) -> Result<bool> {
-        let Some(written) = self.own_writes.remove(path) else {
+        let Some(written) = self.own_writes.get(path) else {
             return Ok(false);
         };
         let now = self.session.index.item_at(path)?.map(|(_, hash)| hash);
-        Ok(now == written)
+        if now == *written {
+            return Ok(true);
+        }
+        self.own_writes.remove(path);
+        Ok(false)
     }
 
     /// Three lines either side of `line` in the file at `path` (read as text whatever its
@@ -480,6 +492,7 @@ impl Worker {
             upserts,
             removed,
             problems: Some(self.session.index.problems()?),
+            own: false,
         })
     }
 
