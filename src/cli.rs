@@ -316,7 +316,7 @@ fn init(dir: &Path, layout: InitLayout, name: Option<&str>) -> Result<()> {
         ))
         .into());
     }
-    let name = init_name(&root, name)?;
+    let name = init_name(&root, layout, name)?;
     let (config, kind) = match layout {
         InitLayout::Backlogmd => (
             crate::layout::backlog_md::init(&root, &name)?,
@@ -333,11 +333,19 @@ fn init(dir: &Path, layout: InitLayout, name: Option<&str>) -> Result<()> {
 }
 
 /// The name `tack init` gives the backlog: `--name`, else the directory's own name, as
-/// Backlog.md's `backlog init` does.
-fn init_name(root: &Path, name: Option<&str>) -> Result<String, UsageError> {
+/// Backlog.md's `backlog init` does. A kano product is a folder, and kano skips hidden ones,
+/// so a name taken from a directory like `.config` loses its leading dots there.
+fn init_name(root: &Path, layout: InitLayout, name: Option<&str>) -> Result<String, UsageError> {
+    let from_dir = || {
+        let dir = root.file_name()?.to_string_lossy().into_owned();
+        Some(match layout {
+            InitLayout::Backlogmd => dir,
+            InitLayout::Kano => dir.trim_start_matches('.').to_string(),
+        })
+    };
     let name = name
         .map(str::to_string)
-        .or_else(|| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(from_dir)
         .unwrap_or_default();
     let name = name.trim();
     if name.is_empty() {
