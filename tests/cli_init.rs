@@ -167,11 +167,14 @@ fn init_makes_a_kano_backlog_that_takes_a_card() {
 #[test]
 fn init_takes_a_name_that_needs_quoting_in_both_layouts() {
     let (dir, cache) = empty();
-    let name = r#"Ops "night" shift"#;
-    common::ok(dir.path(), cache.path(), &["init", "--name", name]);
+    common::ok(
+        dir.path(),
+        cache.path(),
+        &["init", "--name", "Bob's board: v2"],
+    );
     let config = std::fs::read_to_string(dir.path().join("backlog/config.yml")).expect("config");
     assert!(
-        config.starts_with("project_name: \"Ops \\\"night\\\" shift\"\n"),
+        config.starts_with("project_name: \"Bob's board: v2\"\n"),
         "{config}"
     );
     common::ok(dir.path(), cache.path(), &["new", "Card"]);
@@ -184,6 +187,19 @@ fn init_takes_a_name_that_needs_quoting_in_both_layouts() {
     );
     let out = common::ok(dir.path(), cache.path(), &["new", "Card"]);
     assert!(out.starts_with("created BS-TSK-0001 "), "{out}");
+}
+
+/// Backlog.md reads `project_name` by deleting its quotes, so a name with `"` or `\` could
+/// not be read back by both tools: refused, before any folder is made.
+#[test]
+fn init_refuses_a_project_name_backlog_md_cannot_read_back() {
+    let (dir, cache) = empty();
+    for name in [r#"Ops "night" shift"#, r"C:\work", "two\nlines"] {
+        let out = run_noisy(dir.path(), cache.path(), &["init", "--name", name]);
+        assert_eq!(out.status.code(), Some(2), "{name:?}");
+        one_plain_line(&out, name);
+    }
+    assert_eq!(snapshot(dir.path()), BTreeMap::new(), "nothing was created");
 }
 
 #[test]

@@ -80,6 +80,7 @@ const INIT_DIRS: [&str; 9] = [
 /// own. Returns the config file's root-relative path. The caller has checked that `root`
 /// holds no backlog yet.
 pub fn init(root: &Path, name: &str) -> Result<&'static str> {
+    check_project_name(name)?;
     for dir in INIT_DIRS {
         super::create_dirs(root, &format!("backlog/{dir}"))?;
     }
@@ -88,16 +89,27 @@ pub fn init(root: &Path, name: &str) -> Result<&'static str> {
     Ok(config)
 }
 
+/// Backlog.md reads `project_name` by deleting every quote from the value, so a name holding
+/// `"` or `\` cannot be written so that both it and a YAML reader (tack) get it back.
+fn check_project_name(name: &str) -> Result<(), crate::error::UsageError> {
+    if name.contains(['"', '\\']) || name.chars().any(char::is_control) {
+        return Err(crate::error::UsageError(format!(
+            "Backlog.md cannot keep the project name `{}` as it is: choose one without `\"`, `\\` or control characters with --name",
+            name.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
 /// `backlog/config.yml` as Backlog.md 1.52 writes it for `backlog init NAME --defaults`, key
 /// for key and in its order, with the settings that would surprise a tack user turned off:
 /// no auto-commit, no fetching from remotes, and no reading tasks from other branches (tack
 /// shows the working tree, so Backlog.md would otherwise list cards tack does not have).
-/// Backlog.md writes the name between double quotes unescaped; a JSON string is the same
-/// bytes for ordinary names and still valid YAML for a name holding `"` or `\`.
+/// The name goes between double quotes as Backlog.md writes it (an apostrophe stays; Backlog.md's
+/// reader drops it, as it does from a config of its own).
 fn init_config(name: &str) -> String {
-    let name = serde_json::Value::String(name.to_string()).to_string();
     format!(
-        "project_name: {name}
+        "project_name: \"{name}\"
 default_status: \"To Do\"
 statuses: [\"To Do\", \"In Progress\", \"Done\"]
 labels: []

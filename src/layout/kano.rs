@@ -133,7 +133,8 @@ fn check_product_name(name: &str) -> Result<(), UsageError> {
         || name.contains("..");
     if bad {
         return Err(UsageError(format!(
-            "`{name}` cannot name a kano product: give --name a folder name without `/`, `\\` or a leading `.`"
+            "`{}` cannot name a kano product: give --name a folder name without `/`, `\\` or a leading `.`",
+            name.escape_debug()
         )));
     }
     Ok(())
