@@ -308,11 +308,10 @@ pub fn run(dir: &Path, command: Command) -> Result<()> {
 fn init(dir: &Path, layout: InitLayout, name: Option<&str>) -> Result<()> {
     let root = std::fs::canonicalize(dir)
         .map_err(|err| UsageError(format!("cannot open directory {}: {err}", dir.display())))?;
-    if let Some(kind) = crate::layout::layout_in(&root) {
+    if let Some(found) = crate::layout::existing_backlog(&root) {
         return Err(UsageError(format!(
-            "{} already holds a {} backlog; tack init never changes an existing one",
-            root.display(),
-            kind.name()
+            "{} already holds a backlog ({found}); tack init never changes an existing one",
+            root.display()
         ))
         .into());
     }

@@ -223,6 +223,23 @@ fn init_refuses_where_a_backlog_is_and_changes_nothing() {
     }
 }
 
+/// A Backlog.md config tack does not read is still Backlog.md's: init adds no second one.
+#[test]
+fn init_refuses_beside_a_backlog_md_config_it_does_not_read() {
+    for existing in ["backlog/config.yaml", "backlog.config.yml"] {
+        let (dir, cache) = empty();
+        let path = dir.path().join(existing);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(&path, "project_name: \"Theirs\"\n").expect("write");
+        let before = snapshot(dir.path());
+        let out = run_noisy(dir.path(), cache.path(), &["init"]);
+        assert_eq!(out.status.code(), Some(2), "{existing}");
+        let said = one_plain_line(&out, existing);
+        assert!(said.contains(existing), "{said}");
+        assert_eq!(snapshot(dir.path()), before, "{existing}: nothing changed");
+    }
+}
+
 #[test]
 fn init_refuses_a_kano_product_name_that_is_a_path() {
     let (dir, cache) = empty();

@@ -104,6 +104,26 @@ pub fn layout_in(dir: &Path) -> Option<LayoutKind> {
     }
 }
 
+/// What marks `dir` itself as holding a backlog already, for `tack init` to refuse: a
+/// backlog tack reads, or a Backlog.md config tack does not read but Backlog.md would
+/// (`backlog/config.yaml`, a root `backlog.config.yml`), so init never adds a second config
+/// beside one.
+pub fn existing_backlog(dir: &Path) -> Option<String> {
+    match layout_in(dir) {
+        Some(LayoutKind::BacklogMd) => return Some("backlog/config.yml".into()),
+        Some(LayoutKind::Kano) => return Some("a kano backlog".into()),
+        None => {}
+    }
+    [
+        "backlog/config.yaml",
+        "backlog.config.yml",
+        "backlog.config.yaml",
+    ]
+    .into_iter()
+    .find(|rel| dir.join(rel).exists())
+    .map(str::to_string)
+}
+
 /// Outside any backlog every command says so in one sentence and points at `tack init`: a
 /// usage error (exit 2), since running in the wrong directory is the usual cause.
 fn no_backlog(start: &Path) -> UsageError {
@@ -118,11 +138,21 @@ fn no_backlog(start: &Path) -> UsageError {
 /// never overwrites a file, even one that appeared after it checked.
 pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let mut file = fs::OpenOptions::new()
+    let mut file = match fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
-        .wrap_err_with(|| format!("cannot create {}", path.display()))?;
+    {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(UsageError(format!(
+                "{} already exists; tack init never overwrites a file",
+                path.display()
+            ))
+            .into())
+        }
+        Err(err) => return Err(err).wrap_err_with(|| format!("cannot create {}", path.display())),
+    };
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .wrap_err_with(|| format!("cannot write {}", path.display()))
