@@ -12,7 +12,7 @@ use crate::filter::Query;
 use crate::index::{Filter, Index};
 use crate::item::{Card, Item};
 use crate::layout::fields::{FieldEdit, ListEdit};
-use crate::layout::{Backlog, NewCard, Parsed};
+use crate::layout::{Backlog, LayoutKind, NewCard, Parsed};
 use crate::session::{Done, NeedsConfirmation, Session};
 use crate::writer::WriteError;
 
@@ -39,6 +39,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a backlog in the current directory (or -C DIR) that the layout's own tool reads.
+    Init {
+        /// backlogmd: backlog/config.yml and Backlog.md's folders; kano: .kano/backlog_config.toml
+        /// and one product under _kano/backlog/products/.
+        #[arg(long, value_enum, default_value_t = InitLayout::Backlogmd)]
+        layout: InitLayout,
+        /// The project name (Backlog.md) or product name (kano); default: the directory's name.
+        #[arg(long)]
+        name: Option<String>,
+    },
     /// List cards, in board order.
     List {
         #[command(flatten)]
@@ -109,6 +119,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// The layouts `tack init` can create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InitLayout {
+    Backlogmd,
+    Kano,
 }
 
 #[derive(Debug, Args, Default)]
@@ -271,6 +288,7 @@ pub struct CheckFailed(pub usize);
 /// Run a parsed command line. The board is started by `main` when there is no subcommand.
 pub fn run(dir: &Path, command: Command) -> Result<()> {
     match command {
+        Command::Init { layout, name } => init(dir, layout, name.as_deref()),
         Command::List { filter, json } => list(dir, filter, json),
         Command::Show { reference, json } => show(dir, &reference, json),
         Command::Move {
@@ -299,6 +317,58 @@ pub fn run(dir: &Path, command: Command) -> Result<()> {
         Command::Export { .. } => crate::mirror::export::export(dir),
         Command::Import { file, .. } => crate::mirror::export::import(dir, &file),
     }
+}
+
+/// `tack init`: a new backlog in `dir`, refused (exit 2) where one already is, so no file of
+/// an existing backlog is ever touched.
+fn init(dir: &Path, layout: InitLayout, name: Option<&str>) -> Result<()> {
+    let root = std::fs::canonicalize(dir)
+        .map_err(|err| UsageError(format!("cannot open directory {}: {err}", dir.display())))?;
+    if let Some(found) = crate::layout::existing_backlog(&root) {
+        return Err(UsageError(format!(
+            "{} already holds a backlog ({found}); tack init never changes an existing one",
+            root.display()
+        ))
+        .into());
+    }
+    let name = init_name(&root, layout, name)?;
+    let (config, kind) = match layout {
+        InitLayout::Backlogmd => (
+            crate::layout::backlog_md::init(&root, &name)?,
+            LayoutKind::BacklogMd,
+        ),
+        InitLayout::Kano => (crate::layout::kano::init(&root, &name)?, LayoutKind::Kano),
+    };
+    println!(
+        "created a {} backlog `{name}` in {} ({config}); add a card with `tack new TITLE`",
+        kind.name(),
+        root.display()
+    );
+    Ok(())
+}
+
+/// The name `tack init` gives the backlog: `--name`, else the directory's own name, as
+/// Backlog.md's `backlog init` does. A kano product is a folder, and kano skips hidden ones,
+/// so a name taken from a directory like `.config` loses its leading dots there.
+fn init_name(root: &Path, layout: InitLayout, name: Option<&str>) -> Result<String, UsageError> {
+    let from_dir = || {
+        let dir = root.file_name()?.to_string_lossy().into_owned();
+        Some(match layout {
+            InitLayout::Backlogmd => dir,
+            InitLayout::Kano => dir.trim_start_matches('.').to_string(),
+        })
+    };
+    let name = name
+        .map(str::to_string)
+        .or_else(from_dir)
+        .unwrap_or_default();
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(UsageError::new(
+            "the backlog needs a name: give --name NAME",
+        ));
+    }
+    Ok(name.to_string())
 }
 
 /// `tack list`: the flags and `--filter` make one query on the index. A `--filter` value no
@@ -595,6 +665,7 @@ pub fn board(dir: &Path, path: Option<&Path>) -> Result<()> {
         return Err(UsageError(format!("{} does not exist", target.display())).into());
     }
     let backlog = Backlog::discover(&target)?;
+    require_terminal()?;
     crate::layout::temp::clean_stale_temps(&backlog);
     let focus = target
         .is_file()
@@ -605,8 +676,23 @@ pub fn board(dir: &Path, path: Option<&Path>) -> Result<()> {
     crate::tui::run(backlog, index, focus)
 }
 
+/// The board reads keys from stdin and draws on stdout, so both must be a terminal; a script
+/// or a pipe gets a usage error pointing at the commands made for it, not a panic from the
+/// terminal library. Checked once the backlog is found, so outside a backlog the user first
+/// hears about `tack init`.
+fn require_terminal() -> Result<(), UsageError> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(UsageError::new(
+        "the board needs a terminal on stdin and stdout; in scripts use `tack list` or `tack show`",
+    ))
+}
+
 /// The demo backlog bundled in `assets/demo`, copied so the user's edits go nowhere.
 fn demo() -> Result<()> {
+    require_terminal()?;
     let dir = tempfile::Builder::new().prefix("tack-demo-").tempdir()?;
     crate::demo::unpack(dir.path())?;
     eprintln!("tack: demo backlog in {}", dir.path().display());

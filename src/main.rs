@@ -20,17 +20,18 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            let code = cli::exit_code(&err);
-            if code == 1 && err.downcast_ref::<cli::CheckFailed>().is_none() {
-                // Not something the user did wrong: the full report, with where it came from.
-                eprintln!("tack: {err:?}");
-            } else {
-                // A usage error or a refused write: one plain sentence.
-                eprintln!("tack: {err}");
-            }
-            ExitCode::from(code as u8)
+            eprintln!("tack: {}", plain(&err));
+            ExitCode::from(cli::exit_code(&err) as u8)
         }
     }
+}
+
+/// An error reaching `main` as one plain line: its chain of causes joined with `: `. What the
+/// user reads is the sentence, never a source location or a backtrace, even with
+/// RUST_BACKTRACE set; those are for bugs, and a real panic still gets colour-eyre's full
+/// report from its hook.
+fn plain(err: &color_eyre::Report) -> String {
+    format!("{err:#}")
 }
 
 /// color-eyre's reports (and panic messages), coloured only on a terminal: a script reading

@@ -817,6 +817,120 @@ fn tack_archive_leaves_the_files_backlog_md_s_own_archive_does() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// tack init
+
+/// An empty directory under git with no commit yet, as a new project is.
+fn empty_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let status = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir.path())
+        .status()
+        .expect("git");
+    assert!(status.success(), "git init");
+    dir
+}
+
+#[test]
+fn a_backlog_made_by_tack_init_is_one_backlog_md_reads() {
+    let dir = empty_repo();
+    let cache = tempfile::tempdir().expect("cache dir");
+    let (dir, cache) = (dir.path(), cache.path());
+    common::ok(dir, cache, &["init", "--name", "My Project"]);
+    let id = created_id(&common::ok(dir, cache, &["new", "First card"]));
+    assert_eq!(id, "TASK-1");
+    assert_eq!(
+        listed(dir, &id),
+        Listed {
+            status: "To Do".into(),
+            priority: None,
+            id: id.clone(),
+            title: "First card".into(),
+        }
+    );
+    let task = peer_view(dir, &id);
+    assert_eq!(task["title"], "First card");
+    assert_eq!(
+        Fields::of(&task),
+        Fields::of(&tack_show(dir, cache, &id)),
+        "both tools read the card alike"
+    );
+    let name = peer_ok(dir, &["config", "get", "projectName"]);
+    assert_eq!(name.trim_end(), "My Project");
+}
+
+/// The `key: value` lines of a config.yml, in order.
+fn config_lines(path: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .expect("config.yml")
+        .lines()
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// tack's config.yml is Backlog.md's own `backlog init NAME --defaults` (in a git repository),
+/// key for key and value for value, but for the two settings tack turns off so Backlog.md
+/// never reaches for remotes or other branches; the folders are the same too.
+#[test]
+fn tack_init_writes_what_backlog_md_s_own_init_writes_but_remote_and_branch_reads() {
+    let ours = empty_repo();
+    let theirs = empty_repo();
+    let cache = tempfile::tempdir().expect("cache dir");
+    common::ok(ours.path(), cache.path(), &["init", "--name", "Same name"]);
+    let out = Command::new(peer_bin())
+        .args([
+            "init",
+            "Same name",
+            "--defaults",
+            "--integration-mode",
+            "none",
+        ])
+        .current_dir(theirs.path())
+        .env_remove("BACKLOG_CWD")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("backlog runs");
+    assert!(
+        out.status.success(),
+        "backlog init: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let folders = |d: &Path| -> Vec<PathBuf> {
+        walkdir::WalkDir::new(d.join("backlog"))
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_dir())
+            .map(|e| e.path().strip_prefix(d).expect("inside").to_path_buf())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    };
+    assert_eq!(folders(ours.path()), folders(theirs.path()));
+
+    let ours = config_lines(&ours.path().join("backlog/config.yml"));
+    let theirs = config_lines(&theirs.path().join("backlog/config.yml"));
+    let keys = |lines: &[(String, String)]| lines.iter().map(|(k, _)| k.clone()).collect();
+    let (our_keys, their_keys): (Vec<String>, Vec<String>) = (keys(&ours), keys(&theirs));
+    assert_eq!(our_keys, their_keys, "the same keys in the same order");
+    let differing: Vec<(&str, &str, &str)> = ours
+        .iter()
+        .zip(&theirs)
+        .filter(|((_, a), (_, b))| a != b)
+        .map(|((k, a), (_, b))| (k.as_str(), a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        differing,
+        vec![
+            ("remote_operations", "false", "true"),
+            ("check_active_branches", "false", "true"),
+        ],
+        "(key, tack's value, Backlog.md's value)"
+    );
+    assert!(ours.contains(&("auto_commit".into(), "false".into())));
+}
+
+// ---------------------------------------------------------------------------------------------
 // The plain-output parser, on output captured from Backlog.md 1.52.0.
 
 #[test]

@@ -1,7 +1,7 @@
 //! The Backlog.md layout: `backlog/config.yml` and `backlog/tasks/<prefix>-N - Title.md`.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
 use color_eyre::eyre::{Result, WrapErr};
@@ -60,6 +60,72 @@ pub fn open(root: PathBuf) -> Result<Backlog> {
         definition_of_done: config.definition_of_done,
         default_status: config.default_status,
     })
+}
+
+/// The folders Backlog.md 1.52's own `backlog init` creates under `backlog/`.
+const INIT_DIRS: [&str; 9] = [
+    "tasks",
+    "drafts",
+    "completed",
+    "archive/tasks",
+    "archive/drafts",
+    "archive/milestones",
+    "docs",
+    "decisions",
+    "milestones",
+];
+
+/// Create a Backlog.md backlog named `name` in `root`: the folders and `backlog/config.yml` of
+/// Backlog.md's own `backlog init NAME --defaults`, so its CLI reads the backlog as one of its
+/// own. Returns the config file's root-relative path. The caller has checked that `root`
+/// holds no backlog yet.
+pub fn init(root: &Path, name: &str) -> Result<&'static str> {
+    check_project_name(name)?;
+    for dir in INIT_DIRS {
+        super::create_dirs(root, &format!("backlog/{dir}"))?;
+    }
+    let config = "backlog/config.yml";
+    super::write_new(&root.join(config), init_config(name).as_bytes())?;
+    Ok(config)
+}
+
+/// Backlog.md reads `project_name` by deleting every quote from the value, so a name holding
+/// `"` or `\` cannot be written so that both it and a YAML reader (tack) get it back.
+fn check_project_name(name: &str) -> Result<(), crate::error::UsageError> {
+    if name.contains(['"', '\\']) || name.chars().any(char::is_control) {
+        return Err(crate::error::UsageError(format!(
+            "Backlog.md cannot keep the project name `{}` as it is: choose one without `\"`, `\\` or control characters with --name",
+            name.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// `backlog/config.yml` as Backlog.md 1.52 writes it for `backlog init NAME --defaults`, key
+/// for key and in its order, with the settings that would surprise a tack user turned off:
+/// no auto-commit, no fetching from remotes, and no reading tasks from other branches (tack
+/// shows the working tree, so Backlog.md would otherwise list cards tack does not have).
+/// The name goes between double quotes as Backlog.md writes it (an apostrophe stays; Backlog.md's
+/// reader drops it, as it does from a config of its own).
+fn init_config(name: &str) -> String {
+    format!(
+        "project_name: \"{name}\"
+default_status: \"To Do\"
+statuses: [\"To Do\", \"In Progress\", \"Done\"]
+labels: []
+date_format: yyyy-mm-dd
+max_column_width: 20
+auto_open_browser: true
+default_port: 6420
+remote_operations: false
+auto_commit: false
+filesystem_only: false
+bypass_git_hooks: false
+check_active_branches: false
+active_branch_days: 30
+task_prefix: \"task\"
+"
+    )
 }
 
 pub fn list_files(backlog: &Backlog) -> Vec<FileStat> {

@@ -104,6 +104,77 @@ fn new_item_prefix(root: &Path, product: &str) -> String {
     from_project.unwrap_or_else(|| derive_prefix(product))
 }
 
+/// The item folders kano's `admin init` creates, each with its first bucket `0000`.
+const INIT_TYPE_DIRS: [&str; 5] = ["epic", "feature", "userstory", "task", "bug"];
+
+/// Create a kano backlog holding one product, `name`, in `root`: the project config
+/// `.kano/backlog_config.toml` with its `[products.<name>]` table (kano 0.0.3 on requires it,
+/// and dropped the product's own `_config/config.toml`), and the product's folders as kano's
+/// `admin init` lays them out. Returns the config's root-relative path. The caller has
+/// checked that `root` holds no backlog yet.
+pub fn init(root: &Path, name: &str) -> color_eyre::eyre::Result<&'static str> {
+    check_product_name(name)?;
+    let product = format!("{PRODUCTS_DIR}/{name}");
+    for dir in ["decisions", "views"] {
+        super::create_dirs(root, &format!("{product}/{dir}"))?;
+    }
+    for kind in INIT_TYPE_DIRS {
+        super::create_dirs(root, &format!("{product}/items/{kind}/0000"))?;
+    }
+    super::create_dirs(root, ".kano")?;
+    let config = ".kano/backlog_config.toml";
+    super::write_new(&root.join(config), init_config(name).as_bytes())?;
+    Ok(config)
+}
+
+/// A product name is a folder name: kano refuses path separators and `..`, and a name
+/// starting with `.` would be a hidden folder nobody lists.
+fn check_product_name(name: &str) -> Result<(), UsageError> {
+    let bad = name.is_empty()
+        || name.starts_with('.')
+        || name.contains(['/', '\\'])
+        || name.contains("..");
+    if bad {
+        return Err(UsageError(format!(
+            "`{}` cannot name a kano product: give --name a folder name without `/`, `\\` or a leading `.`",
+            name.escape_debug()
+        )));
+    }
+    Ok(())
+}
+
+/// `.kano/backlog_config.toml` for one product, with the keys of the project configs kano's
+/// documentation shows: the product's name, its id prefix (derived as kano derives it) and
+/// where its backlog lives.
+fn init_config(name: &str) -> String {
+    let text = |s: &str| toml::Value::String(s.to_string()).to_string();
+    format!(
+        "# Project-level backlog configuration (kano-agent-backlog-skill), written by tack init.\n\
+         \n\
+         [products.{key}]\n\
+         name = {name}\n\
+         prefix = {prefix}\n\
+         backlog_root = {root}\n",
+        key = toml_key(name),
+        name = text(name),
+        prefix = text(&derive_prefix(name)),
+        root = text(&format!("{PRODUCTS_DIR}/{name}")),
+    )
+}
+
+/// A TOML key: bare when it is only letters, digits, `-` and `_`, quoted otherwise.
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare {
+        key.to_string()
+    } else {
+        toml::Value::String(key.to_string()).to_string()
+    }
+}
+
 /// kano's `derive_prefix`: the first letter of each of the first two words of the name.
 fn derive_prefix(product: &str) -> String {
     let letters: String = product

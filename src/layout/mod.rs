@@ -17,9 +17,10 @@ use std::ffi::OsStr;
 use std::fs;
 use std::path::{Component, Path, PathBuf};
 
-use color_eyre::eyre::{bail, Result, WrapErr};
+use color_eyre::eyre::{Result, WrapErr};
 use serde::Serialize;
 
+use crate::error::UsageError;
 use crate::item::{self, Fields, FrontmatterEnd, Item, Problem};
 
 /// Which layout a backlog uses.
@@ -85,20 +86,82 @@ pub struct ReadFile {
 /// Walk up from `start` to the first directory that holds a backlog of either layout.
 pub fn find_root(start: &Path) -> Result<(PathBuf, LayoutKind)> {
     let start = fs::canonicalize(start)
-        .wrap_err_with(|| format!("cannot open directory {}", start.display()))?;
-    for dir in start.ancestors() {
-        if dir.join("backlog/config.yml").is_file() {
-            return Ok((dir.to_path_buf(), LayoutKind::BacklogMd));
-        }
-        if kano::is_root(dir) {
-            return Ok((dir.to_path_buf(), LayoutKind::Kano));
-        }
+        .map_err(|err| UsageError(format!("cannot open directory {}: {err}", start.display())))?;
+    start
+        .ancestors()
+        .find_map(|dir| layout_in(dir).map(|kind| (dir.to_path_buf(), kind)))
+        .ok_or_else(|| no_backlog(&start).into())
+}
+
+/// The layout of the backlog `dir` itself holds, if any (its parents are not looked at).
+pub fn layout_in(dir: &Path) -> Option<LayoutKind> {
+    if dir.join("backlog/config.yml").is_file() {
+        Some(LayoutKind::BacklogMd)
+    } else if kano::is_root(dir) {
+        Some(LayoutKind::Kano)
+    } else {
+        None
     }
-    bail!(
-        "no backlog found in {} or any parent directory \
-         (looked for backlog/config.yml, .kano/backlog_config.toml or _kano/backlog/products/*/)",
+}
+
+/// What marks `dir` itself as holding a backlog already, for `tack init` to refuse: a
+/// backlog tack reads, or a Backlog.md config tack does not read but Backlog.md would
+/// (`backlog/config.yaml`, a root `backlog.config.yml`), so init never adds a second config
+/// beside one.
+pub fn existing_backlog(dir: &Path) -> Option<String> {
+    match layout_in(dir) {
+        Some(LayoutKind::BacklogMd) => return Some("backlog/config.yml".into()),
+        Some(LayoutKind::Kano) => return Some("a kano backlog".into()),
+        None => {}
+    }
+    [
+        "backlog/config.yaml",
+        "backlog.config.yml",
+        "backlog.config.yaml",
+    ]
+    .into_iter()
+    .find(|rel| dir.join(rel).exists())
+    .map(str::to_string)
+}
+
+/// Outside any backlog every command says so in one sentence and points at `tack init`: a
+/// usage error (exit 2), since running in the wrong directory is the usual cause.
+fn no_backlog(start: &Path) -> UsageError {
+    UsageError(format!(
+        "no backlog here or in any parent directory of {} (looked for backlog/config.yml, \
+         .kano/backlog_config.toml and _kano/backlog/products/); create one with `tack init`",
         start.display()
-    )
+    ))
+}
+
+/// Create the file `path` holding `bytes`, failing if anything is already there: `tack init`
+/// never overwrites a file, even one that appeared after it checked.
+pub(crate) fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut file = match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(UsageError(format!(
+                "{} already exists; tack init never overwrites a file",
+                path.display()
+            ))
+            .into())
+        }
+        Err(err) => return Err(err).wrap_err_with(|| format!("cannot create {}", path.display())),
+    };
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .wrap_err_with(|| format!("cannot write {}", path.display()))
+}
+
+/// Create `rel` (and its parents) under `root`; a folder already there is fine.
+pub(crate) fn create_dirs(root: &Path, rel: &str) -> Result<()> {
+    let path = root.join(rel);
+    fs::create_dir_all(&path).wrap_err_with(|| format!("cannot create {}", path.display()))
 }
 
 impl Backlog {

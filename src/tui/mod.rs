@@ -145,8 +145,13 @@ pub fn run(backlog: Backlog, index: Index, focus: Option<String>) -> Result<()> 
     });
     spawn_input(gate.clone(), ui_tx)?;
 
-    let mut terminal = ratatui::init();
-    let result = event_loop(&mut terminal, &mut app, &theme, &ui_rx, &work_tx, &gate);
+    // `try_init`, not `init`: a terminal that refuses raw mode is an error to report, not a
+    // panic (the caller has already checked that stdin and stdout are terminals).
+    let result = ratatui::try_init()
+        .wrap_err("cannot start the board on this terminal")
+        .and_then(|mut terminal| {
+            event_loop(&mut terminal, &mut app, &theme, &ui_rx, &work_tx, &gate)
+        });
     ratatui::restore();
     drop(watcher);
     drop(work_tx);
