@@ -216,18 +216,62 @@ impl Renderer<'_> {
                 };
                 self.list_item(node, Span::styled(mark, style));
             }
-            NodeValue::Table(_) | NodeValue::TableRow(_) => {
+            NodeValue::Table(_) => {
                 self.flush();
-                self.children(node);
-                self.flush();
-            }
-            NodeValue::TableCell => {
-                self.push_text("│ ");
-                self.children(node);
-                self.push_text(" ");
+                self.table(node);
             }
             _ => self.children(node),
         }
+    }
+
+    /// A table with its columns aligned: every cell rendered first, each column as wide as
+    /// its widest cell, a rule under the header row.
+    fn table<'a>(&mut self, node: &'a AstNode<'a>) {
+        use unicode_width::UnicodeWidthStr;
+        let prefix = std::mem::take(&mut self.prefix);
+        let rows: Vec<Vec<Vec<Span<'static>>>> = node
+            .children()
+            .map(|row| {
+                row.children()
+                    .map(|cell| {
+                        self.children(cell);
+                        std::mem::take(&mut self.current)
+                    })
+                    .collect()
+            })
+            .collect();
+        self.prefix = prefix;
+        let width = |spans: &[Span]| spans.iter().map(|s| s.content.width()).sum::<usize>();
+        let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|c| {
+                rows.iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|cell| width(cell))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let border = self.theme.border;
+        for (i, row) in rows.into_iter().enumerate() {
+            let mut line: Vec<Span<'static>> = self.prefix.clone();
+            for (c, w) in widths.iter().enumerate() {
+                line.push(Span::styled("│ ", border));
+                let cell = row.get(c).cloned().unwrap_or_default();
+                let pad = w - width(&cell);
+                line.extend(cell);
+                line.push(Span::raw(" ".repeat(pad + 1)));
+            }
+            line.push(Span::styled("│", border));
+            self.lines.push(Line::from(line));
+            if i == 0 {
+                let rule: Vec<String> = widths.iter().map(|w| "─".repeat(w + 2)).collect();
+                let mut line = self.prefix.clone();
+                line.push(Span::styled(format!("├{}┤", rule.join("┼")), border));
+                self.lines.push(Line::from(line));
+            }
+        }
+        self.lines.push(Line::default());
     }
 
     /// A list item: its marker on the first line, its children indented under it.
@@ -272,6 +316,22 @@ mod tests {
             .iter()
             .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
             .collect()
+    }
+
+    #[test]
+    fn tables_are_aligned_with_a_rule_under_the_header() {
+        let text = render(
+            "| a | longer |\n|---|---|\n| wide cell | x |\n",
+            &Theme::plain(),
+        );
+        let lines: Vec<String> = text
+            .lines
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert_eq!(lines[0], "│ a         │ longer │");
+        assert_eq!(lines[1], "├───────────┼────────┤");
+        assert_eq!(lines[2], "│ wide cell │ x      │");
     }
 
     #[test]
