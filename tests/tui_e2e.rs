@@ -125,6 +125,9 @@ impl<'a> Run<'a> {
         let mut cache_var = OsString::from("TACK_CACHE_DIR=");
         cache_var.push(tmux.dir.path().join("cache"));
         command.push(cache_var);
+        let mut state_var = OsString::from("TACK_STATE_DIR=");
+        state_var.push(tmux.dir.path().join("state"));
+        command.push(state_var);
         let mut config_var = OsString::from("TACK_CONFIG=");
         config_var.push(tmux.dir.path().join("no-config.toml"));
         command.push(config_var);

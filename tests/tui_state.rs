@@ -819,3 +819,37 @@ fn compact_density_shows_many_more_cards_per_column() {
         "scrolled to the end, no blank rows"
     );
 }
+
+#[test]
+fn o_sorts_the_focused_column_and_the_board_remembers_it() {
+    let dir = demo_copy();
+    let mut b = Board::open(dir.path(), 120, 40);
+    let scale = b.app.info.priorities.clone();
+    b.press("o");
+    b.assert_message_contains("To Do sorted by priority");
+    let ranks: Vec<usize> = b.app.cards.visible[0]
+        .iter()
+        .filter_map(|s| b.app.cards.card(*s))
+        .map(|c| {
+            c.priority
+                .as_deref()
+                .and_then(|p| scale.iter().position(|x| x == p))
+                .unwrap_or(scale.len())
+        })
+        .collect();
+    let mut sorted = ranks.clone();
+    sorted.sort();
+    assert_eq!(ranks, sorted, "highest priority first");
+    b.press("J");
+    b.assert_message_contains("sorted by priority");
+    let state = b.worker.state_file.clone().expect("a state file");
+    let saved = tack::tui::state::load(Some(&state));
+    assert_eq!(
+        saved.get("To Do"),
+        Some(&tack::tui::cards::ColumnSort::Priority),
+        "remembered for the next run"
+    );
+    b.press("oooo");
+    b.assert_message_contains("To Do sorted by board order");
+    assert!(tack::tui::state::load(Some(&state)).is_empty());
+}

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use ratatui::text::{Line, Span, Text};
 
+use super::cards::ColumnSort;
 use super::keymap::{Action, Keymap, Layer};
 use super::list::ListView;
 use super::prompt::{Prompt, PromptKind};
@@ -534,6 +535,10 @@ impl App {
             Action::Undo => return vec![Effect::Request(Request::Undo)],
             Action::Redo => return vec![Effect::Request(Request::Redo)],
             Action::ToggleView => self.toggle_list(),
+            Action::SortNext => return self.cycle_column_sort(),
+            Action::SortReverse => {
+                self.message = Some("O reverses the list view's sort (v)".into());
+            }
             Action::ToggleDensity => {
                 self.compact = !self.compact;
                 self.keep_focus_visible();
@@ -588,6 +593,24 @@ impl App {
             _ => return false,
         }
         true
+    }
+
+    /// `o` on the board: the focused column's next sort (remembered for the next run).
+    fn cycle_column_sort(&mut self) -> Vec<Effect> {
+        let path = self.focused_card().map(|c| c.path.to_string());
+        let col = self.focus_col;
+        let sort = self.cards.column_sort(col).next();
+        self.cards.set_column_sort(col, sort);
+        self.refocus(path);
+        let name = self.cards.columns.get(col).cloned().unwrap_or_default();
+        self.message = Some(format!("{name} sorted by {}", sort.name()));
+        let sorts = self
+            .cards
+            .column_sorts
+            .iter()
+            .map(|(column, sort)| (column.clone(), *sort))
+            .collect();
+        vec![Effect::Request(Request::SaveSorts(sorts))]
     }
 
     /// `v`: the list view in place of the columns, or back; the same card stays focused.
@@ -890,6 +913,14 @@ impl App {
 
     /// `K`/`J`: put the focused card before the card above it or after the card below it.
     fn reorder(&mut self, step: isize) -> Vec<Effect> {
+        let sort = self.cards.column_sort(self.focus_col);
+        if sort != ColumnSort::Board {
+            self.message = Some(format!(
+                "this column is sorted by {}: press o until board order to reorder",
+                sort.name()
+            ));
+            return vec![];
+        }
         if self.info.layout == LayoutKind::Kano {
             self.message =
                 Some("kano cards have no order field: the column is sorted by id".into());
@@ -1082,6 +1113,8 @@ impl App {
                     self.info.layout,
                     self.cards.priorities().iter().map(|p| &**p),
                 );
+                self.cards.priorities = self.info.priorities.clone();
+                self.cards.sort_columns();
                 self.cards.totals = None;
                 self.problems = problems;
                 self.loaded = true;

@@ -32,7 +32,8 @@ pub struct BoardCard {
     pub blocked: bool,
     pub product: Option<Arc<str>>,
     pub ordinal: Option<f64>,
-    /// The last-updated date as written (the list view shows and sorts by it).
+    /// The dates as written (the list view and the column sorts use them).
+    pub created: Option<Box<str>>,
     pub updated: Option<Box<str>>,
 }
 
@@ -82,6 +83,7 @@ impl Interner {
             blocked: !card.blocked_by.is_empty(),
             product: card.product.as_deref().map(|p| self.get(p)),
             ordinal: card.ordinal,
+            created: card.created.map(String::into_boxed_str),
             updated: card.updated.map(String::into_boxed_str),
         }
     }
@@ -211,6 +213,91 @@ impl SearchText {
     }
 }
 
+/// How one column orders its cards (`o` cycles): the board's order (Backlog.md's ordinals,
+/// then ids), priority, newest created, newest updated, or id.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ColumnSort {
+    #[default]
+    Board,
+    Priority,
+    Created,
+    Updated,
+    Id,
+}
+
+impl ColumnSort {
+    pub const ALL: [ColumnSort; 5] = [
+        ColumnSort::Board,
+        ColumnSort::Priority,
+        ColumnSort::Created,
+        ColumnSort::Updated,
+        ColumnSort::Id,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnSort::Board => "board order",
+            ColumnSort::Priority => "priority",
+            ColumnSort::Created => "created",
+            ColumnSort::Updated => "updated",
+            ColumnSort::Id => "id",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ColumnSort> {
+        ColumnSort::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    pub fn next(self) -> ColumnSort {
+        let at = ColumnSort::ALL.iter().position(|s| *s == self).unwrap_or(0);
+        ColumnSort::ALL[(at + 1) % ColumnSort::ALL.len()]
+    }
+}
+
+/// `a` against `b` under a column sort.
+fn compare_cards(
+    sort: ColumnSort,
+    a: &BoardCard,
+    b: &BoardCard,
+    priorities: &[String],
+) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    // Present values first (in `order`), missing ones last.
+    fn present_first<T: Ord>(a: Option<T>, b: Option<T>, order: Ordering) -> Ordering {
+        match (a, b) {
+            (Some(x), Some(y)) if order == Ordering::Less => x.cmp(&y),
+            (Some(x), Some(y)) => y.cmp(&x),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => Ordering::Equal,
+        }
+    }
+    let rank = |c: &BoardCard| {
+        c.priority.as_deref().map(|p| {
+            priorities
+                .iter()
+                .position(|s| s.eq_ignore_ascii_case(p))
+                .unwrap_or(priorities.len())
+        })
+    };
+    match sort {
+        ColumnSort::Board => Ordering::Equal,
+        ColumnSort::Priority => present_first(rank(a), rank(b), Ordering::Less),
+        // Newest first.
+        ColumnSort::Created => present_first(
+            a.created.as_deref(),
+            b.created.as_deref(),
+            Ordering::Greater,
+        ),
+        ColumnSort::Updated => present_first(
+            a.updated.as_deref(),
+            b.updated.as_deref(),
+            Ordering::Greater,
+        ),
+        ColumnSort::Id => crate::index::query::natural_cmp(&a.id, &b.id),
+    }
+}
+
 /// All cards, their columns and the current narrowing.
 pub struct CardStore {
     slots: Vec<Option<BoardCard>>,
@@ -230,6 +317,10 @@ pub struct CardStore {
     pub search: String,
     /// Card counts per status while only a preview is loaded (the headers show these).
     pub totals: Option<HashMap<String, u64>>,
+    /// Columns (by name) sorted otherwise than in board order.
+    pub column_sorts: HashMap<String, ColumnSort>,
+    /// The priority scale, highest first, for the priority sort.
+    pub priorities: Vec<String>,
     /// Slots that matched the previous search, to narrow from when the pattern grows.
     search_hits: Option<(String, Vec<bool>)>,
     matcher: Box<dyn Matcher>,
@@ -246,6 +337,8 @@ impl CardStore {
             free: Vec::new(),
             columns: configured.clone(),
             configured,
+            column_sorts: HashMap::new(),
+            priorities: Vec::new(),
             sorted: Vec::new(),
             visible: Vec::new(),
             filter: CardFilter::default(),
@@ -555,6 +648,47 @@ impl CardStore {
             .iter()
             .map(|col| col.iter().copied().filter(keep).collect())
             .collect();
+        self.sort_columns();
+    }
+
+    /// Set how the column `col` sorts, and sort it.
+    pub fn set_column_sort(&mut self, col: usize, sort: ColumnSort) {
+        let Some(name) = self.columns.get(col).cloned() else {
+            return;
+        };
+        if sort == ColumnSort::Board {
+            self.column_sorts.remove(&name);
+        } else {
+            self.column_sorts.insert(name, sort);
+        }
+        self.refresh_visible();
+    }
+
+    /// How the column `col` sorts.
+    pub fn column_sort(&self, col: usize) -> ColumnSort {
+        self.columns
+            .get(col)
+            .and_then(|name| self.column_sorts.get(name))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Re-order the shown cards of every column that is not in board order. Dates sort newest
+    /// first; cards without the value go last; ties keep board order.
+    pub fn sort_columns(&mut self) {
+        for (col, name) in self.columns.iter().enumerate() {
+            let Some(sort) = self.column_sorts.get(name).copied() else {
+                continue;
+            };
+            let (slots, priorities) = (&self.slots, &self.priorities);
+            if let Some(visible) = self.visible.get_mut(col) {
+                // A stable sort: cards equal under `sort` keep their board order.
+                visible.sort_by(|a, b| match (&slots[*a], &slots[*b]) {
+                    (Some(a), Some(b)) => compare_cards(sort, a, b, priorities),
+                    _ => std::cmp::Ordering::Equal,
+                });
+            }
+        }
     }
 }
 

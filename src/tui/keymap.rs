@@ -361,7 +361,7 @@ pub const BINDINGS: &[Binding] = &[
         name: "sort",
         keys: &["o"],
         layers: &[Board],
-        help: "list view: sort by the next column",
+        help: "sort the column: board order, priority, created, updated, id (list: next column)",
         hint: None,
     },
     Binding {

@@ -12,6 +12,7 @@ pub mod list;
 pub mod markdown;
 pub mod memory;
 pub mod prompt;
+pub mod state;
 pub mod theme;
 pub mod view;
 pub mod worker;
@@ -109,6 +110,7 @@ pub fn run(backlog: Backlog, index: Index, focus: Option<String>) -> Result<()> 
     let used = index.statuses().unwrap_or_default();
     let mut app = App::new(board_info_with(&backlog, &used), keymap);
     app.theme = theme.clone();
+    app.cards.column_sorts = state::load(state::path(&backlog.root).as_deref());
     app.pending_focus = focus;
     // Every notice and config mistake at once, not only the first: a user fixing the config
     // should not have to restart to find the next one.

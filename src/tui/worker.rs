@@ -45,6 +45,8 @@ pub enum Request {
     Pin {
         path: String,
     },
+    /// Remember each column's sort for the next run of the board.
+    SaveSorts(Vec<(String, crate::tui::cards::ColumnSort)>),
     /// The lines of a problem file around `line`, for the problems view.
     ProblemContext {
         path: String,
@@ -136,14 +138,18 @@ pub struct Worker {
     /// Files this worker wrote, with the content hash it left (None: removed), until the
     /// watcher reports them: that report is the echo of our own write, already on the board.
     own_writes: HashMap<String, Option<String>>,
+    /// Where the board's remembered view state goes (see `tui::state`).
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Worker {
     pub fn new(backlog: Backlog, index: Index) -> Worker {
+        let backlog_root = backlog.root.clone();
         Worker {
             session: Session { backlog, index },
             history: History::default(),
             own_writes: HashMap::new(),
+            state_file: super::state::path(&backlog_root),
         }
     }
 
@@ -257,6 +263,19 @@ impl Worker {
             Request::Refresh { path } => self.refresh(std::slice::from_ref(path)),
             Request::LoadDetail { path } => self.detail(path),
             Request::ProblemContext { path, line } => Ok(self.problem_context(path, *line)),
+            Request::SaveSorts(sorts) => {
+                let sorts = sorts.iter().cloned().collect();
+                let saved = match &self.state_file {
+                    Some(file) => super::state::save(file, &sorts),
+                    None => Ok(()),
+                };
+                Ok(match saved {
+                    Ok(()) => vec![],
+                    Err(e) => vec![Msg::Info(format!(
+                        "could not remember the column sort: {e}"
+                    ))],
+                })
+            }
         };
         result.unwrap_or_else(|e| vec![Msg::Failed(format!("{e:#}"))])
     }

@@ -37,7 +37,9 @@ impl Board {
         let mut app = App::new(board_info_with(&backlog, &used), Keymap::default());
         app.resize(width, height);
         let root = backlog.root.clone();
-        let worker = Worker::new(backlog, index);
+        let mut worker = Worker::new(backlog, index);
+        // Remembered view state goes to this test's own directory, never the user's.
+        worker.state_file = Some(cache.path().join("state.toml"));
         let mut board = Board {
             app,
             worker,
