@@ -149,18 +149,32 @@ pub trait Fields {
     fn any_value(&self, key: Key, test: &mut dyn FnMut(&str) -> bool) -> bool;
 }
 
-impl Fields for Card {
-    fn any_value(&self, key: Key, test: &mut dyn FnMut(&str) -> bool) -> bool {
-        match key {
-            Key::Label => self.labels.iter().any(|v| test(v)),
-            Key::Assignee => self.assignees.iter().any(|v| test(v)),
-            Key::Priority => self.priority.as_deref().is_some_and(test),
-            Key::Type => self.kind.as_deref().is_some_and(test),
-            Key::Status => test(&self.status),
-            Key::Product => self.product.as_deref().is_some_and(test),
+/// `impl Fields` for a card type whose fields are named as [`Card`]'s (the board's compact
+/// card stores them differently but names them the same): one body for both.
+macro_rules! impl_fields_by_name {
+    ($card:ty) => {
+        impl $crate::filter::Fields for $card {
+            fn any_value(
+                &self,
+                key: $crate::filter::Key,
+                test: &mut dyn FnMut(&str) -> bool,
+            ) -> bool {
+                use $crate::filter::Key;
+                match key {
+                    Key::Label => self.labels.iter().any(|v| test(v)),
+                    Key::Assignee => self.assignees.iter().any(|v| test(v)),
+                    Key::Priority => self.priority.as_deref().is_some_and(test),
+                    Key::Type => self.kind.as_deref().is_some_and(test),
+                    Key::Status => test(&self.status),
+                    Key::Product => self.product.as_deref().is_some_and(test),
+                }
+            }
         }
-    }
+    };
 }
+pub(crate) use impl_fields_by_name;
+
+impl_fields_by_name!(Card);
 
 /// Whether a typed filter value names a stored value: without regard to case or a leading
 /// `@`, and for statuses also to spaces, `-` and `_` (`status:todo` is "To Do", so a column

@@ -252,6 +252,16 @@ proptest! {
     }
 }
 
+/// The paths of the first two cards in board order.
+fn first_two_cards(fx: &Fixture) -> (String, String) {
+    let session = &fx.worker.session;
+    let cards = session
+        .index
+        .cards(&session.backlog, &Default::default())
+        .expect("cards");
+    (cards[0].path.clone(), cards[1].path.clone())
+}
+
 /// An undo over a file changed since is refused, names the file, and stays on the stack:
 /// the next `u` does not skip to an older edit of another card.
 #[test]
@@ -259,13 +269,7 @@ fn undo_refuses_over_a_change_made_since_and_does_not_skip() {
     let dir = common::generate("backlogmd", 4);
     let root = dir.path();
     let mut fx = open(root);
-    let cards = fx
-        .worker
-        .session
-        .index
-        .cards(&fx.worker.session.backlog, &Default::default())
-        .expect("cards");
-    let (a, b) = (cards[0].path.clone(), cards[1].path.clone());
+    let (a, b) = first_two_cards(&fx);
     for path in [&a, &b] {
         let msgs = fx.worker.handle(Request::Edit {
             path: path.clone(),
@@ -304,13 +308,7 @@ fn a_step_whose_card_is_gone_does_not_block_the_rest() {
     let root = dir.path();
     let original = tree(root);
     let mut fx = open(root);
-    let cards = fx
-        .worker
-        .session
-        .index
-        .cards(&fx.worker.session.backlog, &Default::default())
-        .expect("cards");
-    let (a, b) = (cards[0].path.clone(), cards[1].path.clone());
+    let (a, b) = first_two_cards(&fx);
     for path in [&a, &b] {
         fx.worker.handle(Request::Edit {
             path: path.clone(),

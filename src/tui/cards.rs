@@ -93,18 +93,7 @@ impl Interner {
 /// always used for it.
 pub type CardFilter = Query;
 
-impl Fields for BoardCard {
-    fn any_value(&self, key: Key, test: &mut dyn FnMut(&str) -> bool) -> bool {
-        match key {
-            Key::Label => self.labels.iter().any(|v| test(v)),
-            Key::Assignee => self.assignees.iter().any(|v| test(v)),
-            Key::Priority => self.priority.as_deref().is_some_and(test),
-            Key::Type => self.kind.as_deref().is_some_and(test),
-            Key::Status => test(&self.status),
-            Key::Product => self.product.as_deref().is_some_and(test),
-        }
-    }
-}
+crate::filter::impl_fields_by_name!(BoardCard);
 
 /// Fuzzy matching behind one small interface, so the matcher can be swapped (nucleo) without
 /// touching the board.
