@@ -961,3 +961,97 @@ fn the_plain_list_parser_reads_headings_priorities_titles_and_suffixes() {
         ]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reorder: a board-only edit, driven through the board's worker.
+
+/// The ids of `status` in tack's board order (`tack list --json`).
+fn tack_column(dir: &Path, cache: &Path, status: &str) -> Vec<String> {
+    let cards = tack_json(dir, cache, &["list", "--status", status]);
+    cards
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|c| c["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// The ids of `status` in Backlog.md's ordinal order (`task list --sort ordinal`).
+fn peer_column(dir: &Path, status: &str) -> Vec<String> {
+    parse_list(&peer_ok(
+        dir,
+        &["task", "list", "--plain", "--sort", "ordinal"],
+    ))
+    .into_iter()
+    .filter(|l| l.status == status)
+    .map(|l| l.id)
+    .collect()
+}
+
+/// `K` on the board, twice over: once between two cards with room, once between two cards
+/// with equal ordinals (the column is renumbered as Backlog.md's reorder does). Backlog.md's
+/// own list, sorted by ordinal, has the column in the order tack's board shows.
+#[test]
+fn a_reordered_column_is_in_the_same_order_for_backlog_md() {
+    use tack::tui::worker::{Msg, Request, Worker};
+    let (dir, cache) = backlog();
+    let root = dir.path();
+    let column = tack_column(root, cache.path(), "To Do");
+    assert!(column.len() >= 3, "{column:?}");
+    let backlog = tack::layout::Backlog::discover(root).expect("backlog");
+    let mut index =
+        tack::index::Index::open_at(&backlog, &cache.path().join("board.sqlite")).expect("index");
+    index.reconcile(&backlog, &|_, _| {}).expect("reconcile");
+    let mut worker = Worker::new(backlog, index);
+    let path_of = |worker: &Worker, id: &str| {
+        worker
+            .session
+            .index
+            .resolve(&worker.session.backlog, id)
+            .expect("resolve")[0]
+            .path
+            .clone()
+    };
+    // Give the first two cards one ordinal, as a merge can; then move the third between them.
+    for id in &column[..2] {
+        let path = root.join(path_of(&worker, id));
+        let text = std::fs::read_to_string(&path).expect("read");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("ordinal: "))
+            .map(str::to_string);
+        let text = match line {
+            Some(line) => text.replacen(&line, "ordinal: 500", 1),
+            None => text.replacen("\n---\n", "\nordinal: 500\n---\n", 1),
+        };
+        std::fs::write(&path, text).expect("write");
+    }
+    worker
+        .session
+        .index
+        .reconcile(&worker.session.backlog, &|_, _| {})
+        .expect("reconcile");
+    let before = tack_column(root, cache.path(), "To Do");
+    for (moved, prev, next) in [
+        (&before[2], Some(&before[0]), Some(&before[1])),
+        (&before[1], None, Some(&before[0])),
+    ] {
+        let msgs = worker.handle(Request::Reorder {
+            path: path_of(&worker, moved),
+            prev: prev.map(|id| path_of(&worker, id)),
+            next: next.map(|id| path_of(&worker, id)),
+        });
+        assert!(
+            !msgs.iter().any(|m| matches!(m, Msg::Failed(_))),
+            "{moved}: {msgs:?}"
+        );
+        let ours = tack_column(root, cache.path(), "To Do");
+        assert_eq!(peer_column(root, "To Do"), ours, "after moving {moved}");
+    }
+    let after = tack_column(root, cache.path(), "To Do");
+    assert_eq!(
+        &after[..3],
+        &[before[1].clone(), before[0].clone(), before[2].clone()],
+        "{before:?} → {after:?}"
+    );
+}
