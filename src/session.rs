@@ -248,8 +248,7 @@ impl Session {
         if !force {
             self.ready_gate(&item, &edits)?;
         }
-        let now = chrono::Utc::now().naive_utc();
-        let now = self.local_or_utc(now);
+        let now = self.now();
         let edit = self.backlog.field_edit(&item, &edits, now)?;
         let edit = skip_unchanged(edit, &item, &edits);
         let written = writer::edit(&self.backlog, &mut self.index, path, base, &edit)?;
@@ -301,10 +300,11 @@ impl Session {
             })
     }
 
-    /// kano's own clock is local time; Backlog.md's is UTC.
-    fn local_or_utc(&self, utc: chrono::NaiveDateTime) -> chrono::NaiveDateTime {
+    /// The time an edit is stamped with, on the layout's own clock: Backlog.md writes UTC,
+    /// kano local time.
+    fn now(&self) -> chrono::NaiveDateTime {
         match self.backlog.kind {
-            LayoutKind::BacklogMd => utc,
+            LayoutKind::BacklogMd => chrono::Utc::now().naive_utc(),
             LayoutKind::Kano => chrono::Local::now().naive_local(),
         }
     }
@@ -415,7 +415,7 @@ impl Session {
             .filter(|d| !d.eq_ignore_ascii_case(id))
             .cloned()
             .collect();
-        let now = chrono::Utc::now().naive_utc();
+        let now = self.now();
         let edit = Edit::set(Change {
             key: "dependencies".into(),
             value: FieldValue::List(kept),
