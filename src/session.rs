@@ -277,6 +277,12 @@ impl Session {
         edits
             .iter()
             .map(|e| match e {
+                // Spelled as the layout spells it (the board's columns and scale): nothing to
+                // look up, and a move stays one write (the lookups scan an index of every card).
+                FieldEdit::Status(s) if self.backlog.statuses.contains(s) => Ok(e.clone()),
+                FieldEdit::Priority(Some(p)) if self.backlog.priority_scale([]).contains(p) => {
+                    Ok(e.clone())
+                }
                 FieldEdit::Status(s) => Ok(FieldEdit::Status(self.status(s)?)),
                 FieldEdit::Priority(Some(p)) => Ok(FieldEdit::Priority(Some(self.priority(p)?))),
                 other => Ok(other.clone()),

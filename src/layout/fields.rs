@@ -179,21 +179,19 @@ pub fn priority_scale<'a>(
     kind: LayoutKind,
     used: impl IntoIterator<Item = &'a str>,
 ) -> Vec<String> {
-    {
-        match kind {
-            LayoutKind::BacklogMd => ["high", "medium", "low"].map(String::from).to_vec(),
-            LayoutKind::Kano => {
-                let mut levels: Vec<u32> = vec![0, 1, 2, 3];
-                for p in used {
-                    if let Some(n) = p.strip_prefix('P').and_then(|n| n.parse::<u32>().ok()) {
-                        if n <= 9 && !levels.contains(&n) {
-                            levels.push(n);
-                        }
+    match kind {
+        LayoutKind::BacklogMd => ["high", "medium", "low"].map(String::from).to_vec(),
+        LayoutKind::Kano => {
+            let mut levels: Vec<u32> = vec![0, 1, 2, 3];
+            for p in used {
+                if let Some(n) = p.strip_prefix('P').and_then(|n| n.parse::<u32>().ok()) {
+                    if n <= 9 && !levels.contains(&n) {
+                        levels.push(n);
                     }
                 }
-                levels.sort_unstable();
-                levels.into_iter().map(|n| format!("P{n}")).collect()
             }
+            levels.sort_unstable();
+            levels.into_iter().map(|n| format!("P{n}")).collect()
         }
     }
 }

@@ -384,18 +384,24 @@ impl Worker {
     }
 
     /// The board's copy of every file a step touched, and the note that the watcher's report
-    /// of them is our own echo.
+    /// of them is our own echo. (Our edits never change which files are problems.)
     fn after_step(&mut self, step: &Step) -> Result<Vec<Msg>> {
-        let paths: Vec<String> = step.paths().map(str::to_string).collect();
-        for path in &paths {
-            let hash = self.session.index.item_at(path)?.map(|(_, hash)| hash);
-            self.own_writes.insert(path.clone(), hash);
+        let (mut upserts, mut removed) = (Vec::new(), Vec::new());
+        for path in step.paths() {
+            let row = self.session.index.item_at(path)?;
+            self.own_writes
+                .insert(path.to_string(), row.as_ref().map(|(_, hash)| hash.clone()));
+            match row {
+                Some((item, _)) => upserts.push(item.card),
+                None => removed.push(path.to_string()),
+            }
         }
-        let mut msg = self.cards_message(&paths)?;
-        if let Msg::Cards { own, .. } = &mut msg {
-            *own = true;
-        }
-        Ok(vec![msg])
+        Ok(vec![Msg::Cards {
+            upserts,
+            removed,
+            problems: None,
+            own: true,
+        }])
     }
 
     /// Whether the watcher's report of `path` is the echo of this worker's own write: the
