@@ -514,8 +514,8 @@ impl Session {
 
     /// Replay `step` backwards (undo) or forwards (redo). Every file must be exactly as the
     /// step left it (or found it, for redo); otherwise nothing is written and the error names
-    /// the file that changed.
-    pub fn replay(&mut self, step: &Step, direction: Direction) -> Result<Step> {
+    /// the file that changed. Returns what it did, for the status line.
+    pub fn replay(&mut self, step: &Step, direction: Direction) -> Result<String> {
         let mut puts: Vec<Put> = step
             .files
             .iter()
@@ -544,10 +544,7 @@ impl Session {
             Direction::Undo => "undo",
             Direction::Redo => "redo",
         };
-        Ok(Step {
-            what: format!("{prefix}: {}", step.what),
-            files: step.files.clone(),
-        })
+        Ok(format!("{prefix}: {}", step.what))
     }
 }
 

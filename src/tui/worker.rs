@@ -131,6 +131,16 @@ pub struct History {
     pub redo: Vec<Step>,
 }
 
+impl History {
+    /// The stack a replay in `direction` takes its step from, and the one it gives it to.
+    fn stacks(&mut self, direction: Direction) -> (&mut Vec<Step>, &mut Vec<Step>) {
+        match direction {
+            Direction::Undo => (&mut self.undo, &mut self.redo),
+            Direction::Redo => (&mut self.redo, &mut self.undo),
+        }
+    }
+}
+
 /// The state the worker owns.
 pub struct Worker {
     pub session: Session,
@@ -343,21 +353,18 @@ impl Worker {
     /// (undo never skips past it to an older edit); a step whose file is gone (archived or
     /// renamed outside tack) is dropped with a message, so it does not block the rest.
     fn replay(&mut self, direction: Direction) -> Result<Vec<Msg>> {
-        let (stack, what) = match direction {
-            Direction::Undo => (&mut self.history.undo, "undo"),
-            Direction::Redo => (&mut self.history.redo, "redo"),
+        let what = match direction {
+            Direction::Undo => "undo",
+            Direction::Redo => "redo",
         };
-        let Some(step) = stack.pop() else {
+        let Some(step) = self.history.stacks(direction).0.pop() else {
             return Ok(vec![Msg::Info(format!("nothing to {what}"))]);
         };
         match self.session.replay(&step, direction) {
-            Ok(replayed) => {
+            Ok(message) => {
                 let mut msgs = self.after_step(&step)?;
-                match direction {
-                    Direction::Undo => self.history.redo.push(step),
-                    Direction::Redo => self.history.undo.push(step),
-                }
-                msgs.push(Msg::Edited(replayed.what));
+                self.history.stacks(direction).1.push(step);
+                msgs.push(Msg::Edited(message));
                 Ok(msgs)
             }
             Err(err) => {
@@ -365,19 +372,13 @@ impl Worker {
                     err.downcast_ref::<WriteError>(),
                     Some(WriteError::Gone { .. } | WriteError::Exists { .. })
                 );
-                let message = if gone {
-                    format!(
-                        "cannot {what} \"{}\": {err}; that step is dropped",
-                        step.what
-                    )
-                } else {
-                    let stack = match direction {
-                        Direction::Undo => &mut self.history.undo,
-                        Direction::Redo => &mut self.history.redo,
-                    };
-                    stack.push(step.clone());
-                    format!("cannot {what} \"{}\": {err}", step.what)
-                };
+                let message = format!("cannot {what} \"{}\": {err}", step.what);
+                if gone {
+                    return Ok(vec![Msg::Failed(format!(
+                        "{message}; that step is dropped"
+                    ))]);
+                }
+                self.history.stacks(direction).0.push(step);
                 Ok(vec![Msg::Failed(message)])
             }
         }
