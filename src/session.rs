@@ -33,6 +33,17 @@ pub struct FileChange {
     pub after: Option<Vec<u8>>,
 }
 
+impl FileChange {
+    /// A file an edit rewrote in place: these bytes before, those after.
+    fn rewritten(path: &str, before: Vec<u8>, after: Vec<u8>) -> FileChange {
+        FileChange {
+            path: path.into(),
+            before: Some(before),
+            after: Some(after),
+        }
+    }
+}
+
 /// Everything one user action changed, and how to say it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
@@ -260,11 +271,7 @@ impl Session {
         Ok(Done {
             step: Step {
                 what,
-                files: vec![FileChange {
-                    path: path.into(),
-                    before: Some(written.before),
-                    after: Some(written.after),
-                }],
+                files: vec![FileChange::rewritten(path, written.before, written.after)],
             },
             item: Some(written.item),
         })
@@ -429,11 +436,7 @@ impl Session {
         })
         .and(self.backlog.touch(&item, now));
         let written = writer::edit(&self.backlog, &mut self.index, path, &hash, &edit)?;
-        Ok(FileChange {
-            path: path.into(),
-            before: Some(written.before),
-            after: Some(written.after),
-        })
+        Ok(FileChange::rewritten(path, written.before, written.after))
     }
 
     /// Put the card at `path` right after the card at `prev` (or, without one, right before
@@ -468,11 +471,11 @@ impl Session {
                 insert_after: None,
             });
             let written = writer::edit(&self.backlog, &mut self.index, &card.path, &hash, &edit)?;
-            files.push(FileChange {
-                path: card.path.clone(),
-                before: Some(written.before),
-                after: Some(written.after),
-            });
+            files.push(FileChange::rewritten(
+                &card.path,
+                written.before,
+                written.after,
+            ));
         }
         let item = self.item_at(path)?.0;
         Ok(Done {
